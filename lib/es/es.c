@@ -1,0 +1,490 @@
+/* es.c --- insert, remove, cache, lookup and iteration on one tree of the extent status cache */
+/*
+ * Why this exists: esck must say exactly what the kernel's extent status tree
+ * would hold for an inode, so this file follows fs/ext4/extents_status.c's
+ * semantics (not its code) on a tree of our own.
+ *
+ * Invariants (es_check() verifies them all): entries are sorted by lblk,
+ * never overlap, have len >= 1 and end at or before ES_LBLK_MAX, carry
+ * exactly one type, and no two neighbours could merge (same type, adjacent,
+ * and for WRITTEN/UNWRITTEN physically contiguous).
+ *
+ * Costs: lookup, insert and remove are O(log n) plus the entries removed;
+ * an entry arriving after every other one (an in-order load) is appended
+ * through the rightmost pointer in O(1) amortised.
+ *
+ * No-fail: removing a range strictly inside one entry is the only step that
+ * needs a new entry, and inserting without a merge needs one more.  Each step
+ * first tries an allocation that may fail.  A droppable (WRITTEN, UNWRITTEN,
+ * HOLE) step that fails just leaves less cached.  A must-keep (DELAYED) step
+ * that fails leaves the tree as it was; the operation then preallocates what
+ * failed with the retrying allocator and runs again, so the second pass
+ * cannot fail.  Each unused preallocation is freed right after the step that
+ * could have consumed it: a later step may merge and free the very entry a
+ * step consumed (the kernel's use-after-free of commit 768d612f7982).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "es_int.h"
+
+const char *es_type_name(unsigned int type)
+{
+	switch (type & ES_TYPE_MASK) {
+	case ES_WRITTEN:
+		return "written";
+	case ES_UNWRITTEN:
+		return "unwritten";
+	case ES_DELAYED:
+		return "delayed";
+	case ES_HOLE:
+		return "hole";
+	default:
+		return "?";
+	}
+}
+
+const char *es_status_letters(unsigned int status, char buf[3])
+{
+	static const char letters[] = "WUDH";
+	unsigned int i;
+
+	buf[0] = '?';
+	for (i = 0; i < 4; i++)
+		if ((status & ES_TYPE_MASK) == (1u << i))
+			buf[0] = letters[i];
+	buf[1] = (status & ES_REFERENCED) ? 'R' : '\0';
+	buf[2] = '\0';
+	return buf;
+}
+
+static int valid_type(unsigned int type)
+{
+	return type == ES_WRITTEN || type == ES_UNWRITTEN ||
+	       type == ES_DELAYED || type == ES_HOLE;
+}
+
+/* EINVAL unless [lblk, lblk + len) and pblk describe a legal entry; len > 0. */
+static int validate(uint32_t lblk, uint32_t len, uint64_t pblk, unsigned int type)
+{
+	if (!valid_type(type))
+		return EINVAL;
+	if ((uint64_t)lblk + len - 1 > ES_LBLK_MAX)
+		return EINVAL;
+	if ((type & (ES_WRITTEN | ES_UNWRITTEN)) &&
+	    (pblk > ES_PBLK_MAX || pblk + len - 1 > ES_PBLK_MAX))
+		return EINVAL;
+	return 0;
+}
+
+static int validate_range(uint32_t lblk, uint32_t len)
+{
+	return (uint64_t)lblk + len - 1 > ES_LBLK_MAX ? EINVAL : 0;
+}
+
+/* The entry containing lblk, else the first entry after it, else NULL. */
+struct es_node *es_tree_search(const struct es_tree *t, uint32_t lblk)
+{
+	struct es_rb_node *rb = t->root;
+	struct es_node *next = NULL, *n;
+
+	if (t->cache_es && t->cache_es->lblk <= lblk && lblk <= node_end(t->cache_es))
+		return t->cache_es;
+	if (!t->rightmost || lblk > node_end(t->rightmost))
+		return NULL;
+	while (rb) {
+		n = es_node_of(rb);
+		if (lblk < n->lblk) {
+			next = n;
+			rb = rb->left;
+		} else if (lblk > node_end(n)) {
+			rb = rb->right;
+		} else {
+			return n;
+		}
+	}
+	return next;
+}
+
+static void link_node(struct es_tree *t, struct es_node *n,
+		      struct es_rb_node *parent, struct es_rb_node **link)
+{
+	es_rb_link(&n->rb, parent, link);
+	es_rb_insert_color(&n->rb, &t->root);
+	if (!t->rightmost || n->lblk > t->rightmost->lblk)
+		t->rightmost = n;
+	es_account_link(t, n);
+}
+
+void es_node_erase(struct es_tree *t, struct es_node *n)
+{
+	if (t->rightmost == n)
+		t->rightmost = node_prev(n);
+	if (t->cache_es == n)
+		t->cache_es = NULL;
+	es_rb_erase(&n->rb, &t->root);
+	es_account_unlink(t, n);
+	es_node_free(t->cache, n);
+}
+
+static struct es_node *take_node(struct es_cache *c, struct es_node **prealloc)
+{
+	struct es_node *n;
+
+	if (prealloc && *prealloc) {
+		n = *prealloc;
+		*prealloc = NULL;
+		return n;
+	}
+	return es_node_alloc(c);
+}
+
+/*
+ * Insert [lblk, lblk + len) into a tree where nothing overlaps it, merging
+ * with the neighbours where the kernel would.  0, ENOMEM when a new entry
+ * was needed and none could be had, EUCLEAN if something did overlap.
+ */
+static int insert_merge(struct es_tree *t, uint32_t lblk, uint32_t len,
+			uint64_t pblk, unsigned int type, struct es_node **prealloc)
+{
+	struct es_rb_node **link = &t->root, *parent = NULL;
+	struct es_node *pred = NULL, *succ = NULL, *n, probe;
+
+	if (t->rightmost && lblk > node_end(t->rightmost)) {
+		/* in-order loads land here: no descent */
+		pred = t->rightmost;
+		parent = &pred->rb;
+		link = &pred->rb.right;
+	} else {
+		while (*link) {
+			parent = *link;
+			n = es_node_of(parent);
+			if (lblk + len - 1 < n->lblk) {
+				succ = n;
+				link = &parent->left;
+			} else if (lblk > node_end(n)) {
+				pred = n;
+				link = &parent->right;
+			} else {
+				return EUCLEAN;
+			}
+		}
+	}
+
+	node_set(&probe, lblk, len, pblk, type);
+	if (pred && nodes_mergeable(pred, &probe)) {
+		pred->len += len;
+		if (succ && nodes_mergeable(pred, succ)) {
+			unsigned int ref = node_status(succ) & ES_REFERENCED;
+
+			pred->len += succ->len;
+			es_node_erase(t, succ);
+			node_or_status(pred, ref);
+		}
+		t->cache_es = pred;
+		return 0;
+	}
+	if (succ && nodes_mergeable(&probe, succ)) {
+		succ->lblk = lblk;
+		succ->len += len;
+		if (node_mapped(succ))
+			node_set_pblk(succ, pblk);
+		t->cache_es = succ;
+		return 0;
+	}
+
+	n = take_node(t->cache, prealloc);
+	if (!n)
+		return ENOMEM;
+	node_set(n, lblk, len, pblk, type);
+	link_node(t, n, parent, link);
+	t->cache_es = n;
+	return 0;
+}
+
+/*
+ * Remove the inclusive range [lblk, end].  Only a range strictly inside one
+ * entry needs a new entry (the tail); if none can be had, a droppable tail is
+ * lost (the tree covers less), and a must-keep one makes this return ENOMEM
+ * with nothing changed -- unless lose_must_keep, where it is lost too and
+ * ENOMEM reports the loss.
+ */
+static int remove_range(struct es_tree *t, uint32_t lblk, uint32_t end,
+			struct es_node **prealloc, int lose_must_keep)
+{
+	struct es_node *n = es_tree_search(t, lblk), *next;
+	uint32_t orig_end;
+
+	if (!n || n->lblk > end)
+		return 0;
+	t->cache_es = NULL;
+	orig_end = node_end(n);
+
+	if (n->lblk < lblk && orig_end > end) {
+		unsigned int status = node_status(n);
+		struct es_node *tail = take_node(t->cache, prealloc);
+		uint64_t tail_pblk = ES_PBLK_NONE;
+
+		if (node_mapped(n))
+			tail_pblk = node_pblk(n) + (end + 1 - n->lblk);
+		if (!tail) {
+			if (es_type_must_keep(status) && !lose_must_keep)
+				return ENOMEM;
+			n->len = lblk - n->lblk;
+			if (es_type_must_keep(status)) {
+				t->cache->st.lost++;
+				return ENOMEM;
+			}
+			t->cache->st.dropped++;
+			return 0;
+		}
+		n->len = lblk - n->lblk;
+		node_set(tail, end + 1, orig_end - end, tail_pblk, status);
+		es_rb_insert_after(&n->rb, &tail->rb, &t->root);
+		if (t->rightmost == n)
+			t->rightmost = tail;
+		es_account_link(t, tail);
+		return 0;
+	}
+
+	if (n->lblk < lblk) {
+		n->len = lblk - n->lblk;
+		n = node_next(n);
+	}
+	while (n && node_end(n) <= end) {
+		next = node_next(n);
+		es_node_erase(t, n);
+		n = next;
+	}
+	if (n && n->lblk <= end) {
+		uint32_t cut = end + 1 - n->lblk;
+
+		if (node_mapped(n))
+			node_set_pblk(n, node_pblk(n) + cut);
+		n->lblk = end + 1;
+		n->len -= cut;
+	}
+	return 0;
+}
+
+static void free_unused(struct es_cache *c, struct es_node **prealloc)
+{
+	if (*prealloc) {
+		es_node_free(c, *prealloc);
+		*prealloc = NULL;
+	}
+}
+
+int es_insert(struct es_tree *t, uint32_t lblk, uint32_t len, uint64_t pblk,
+	      unsigned int type)
+{
+	struct es_cache *c = t->cache;
+	int legacy = c->policy == ES_POLICY_LEGACY;
+	struct es_node *pre1 = NULL, *pre2 = NULL;
+	int err1 = 0, err2 = 0, lost = 0;
+	uint32_t end;
+
+	if (len == 0)
+		return valid_type(type) ? 0 : EINVAL;
+	if (validate(lblk, len, pblk, type))
+		return EINVAL;
+	end = lblk + len - 1;
+
+	for (;;) {
+		if (err1 && !pre1)
+			pre1 = es_node_alloc_nofail(c);
+		if ((err1 || err2) && !pre2)
+			pre2 = es_node_alloc_nofail(c);
+
+		err1 = remove_range(t, lblk, end, &pre1, legacy);
+		free_unused(c, &pre1);
+		if (err1 == ENOMEM && legacy) {
+			lost = 1;
+			err1 = 0;
+		}
+		if (err1) {
+			free_unused(c, &pre2);
+			if (err1 != ENOMEM)
+				return err1;
+			c->st.alloc_retries++;
+			continue;
+		}
+
+		err2 = insert_merge(t, lblk, len, pblk, type, &pre2);
+		free_unused(c, &pre2);
+		if (err2 == ENOMEM) {
+			if (!es_type_must_keep(type)) {
+				c->st.dropped++;
+				err2 = 0;
+			} else if (legacy) {
+				c->st.lost++;
+				lost = 1;
+				err2 = 0;
+			} else {
+				c->st.alloc_retries++;
+				continue;
+			}
+		}
+		break;
+	}
+	if (err2)
+		return err2;
+	es_enforce_limit(c, t);
+	return lost ? ENOMEM : 0;
+}
+
+int es_remove(struct es_tree *t, uint32_t lblk, uint32_t len)
+{
+	struct es_cache *c = t->cache;
+	int legacy = c->policy == ES_POLICY_LEGACY;
+	struct es_node *pre = NULL;
+	int err;
+
+	if (len == 0)
+		return 0;
+	if (validate_range(lblk, len))
+		return EINVAL;
+	for (;;) {
+		err = remove_range(t, lblk, lblk + len - 1, &pre, legacy);
+		free_unused(c, &pre);
+		if (err != ENOMEM || legacy)
+			return err;
+		c->st.alloc_retries++;
+		pre = es_node_alloc_nofail(c);
+	}
+}
+
+/* Would caching [lblk, end] as type at pblk contradict existing entry n? */
+static int cache_conflicts(const struct es_node *n, uint32_t lblk, uint64_t pblk,
+			   unsigned int type)
+{
+	if (node_type(n) != type)
+		return !(type == ES_HOLE && node_type(n) == ES_DELAYED);
+	if (node_mapped(n))
+		return node_pblk(n) + lblk != pblk + n->lblk;
+	return 0;
+}
+
+int es_cache_extent(struct es_tree *t, uint32_t lblk, uint32_t len,
+		    uint64_t pblk, unsigned int type, struct es_extent *conflict)
+{
+	struct es_node *n;
+	uint32_t end, cur, gap_end;
+
+	if (type == ES_DELAYED)
+		return EINVAL;
+	if (len == 0)
+		return valid_type(type) ? 0 : EINVAL;
+	if (validate(lblk, len, pblk, type))
+		return EINVAL;
+	end = lblk + len - 1;
+
+	for (n = es_tree_search(t, lblk); n && n->lblk <= end; n = node_next(n)) {
+		if (cache_conflicts(n, lblk, pblk, type)) {
+			if (conflict)
+				node_copy_out(n, conflict);
+			t->cache->st.conflicts++;
+			return EEXIST;
+		}
+	}
+
+	/* Fill the gaps; a merge may free the entry we stood on, so search again. */
+	cur = lblk;
+	for (;;) {
+		n = es_tree_search(t, cur);
+		if (n && n->lblk <= cur) {
+			if (node_end(n) >= end)
+				break;
+			cur = node_end(n) + 1;
+			continue;
+		}
+		gap_end = (n && n->lblk <= end) ? n->lblk - 1 : end;
+		if (insert_merge(t, cur, gap_end - cur + 1, pblk + (cur - lblk), type,
+				 NULL) == ENOMEM)
+			t->cache->st.dropped++;
+		if (gap_end >= end)
+			break;
+		cur = gap_end + 1;
+	}
+	es_enforce_limit(t->cache, t);
+	return 0;
+}
+
+int es_lookup(struct es_tree *t, uint32_t lblk, struct es_extent *es,
+	      uint32_t *next_lblk)
+{
+	struct es_node *n = es_tree_search(t, lblk), *next;
+
+	if (!n || n->lblk > lblk) {
+		t->cache->st.misses++;
+		if (next_lblk)
+			*next_lblk = n ? n->lblk : 0;
+		return 0;
+	}
+	t->cache->st.hits++;
+	node_copy_out(n, es);
+	node_or_status(n, ES_REFERENCED);
+	if (next_lblk) {
+		next = node_next(n);
+		*next_lblk = next ? next->lblk : 0;
+	}
+	return 1;
+}
+
+int es_find_range(struct es_tree *t, unsigned int types, uint32_t lblk,
+		  uint32_t end, struct es_extent *es)
+{
+	struct es_node *n;
+
+	memset(es, 0, sizeof(*es));
+	if (end < lblk)
+		return 0;
+	for (n = es_tree_search(t, lblk); n && n->lblk <= end; n = node_next(n)) {
+		if (node_type(n) & types) {
+			node_copy_out(n, es);
+			t->cache_es = n;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int es_scan_range(struct es_tree *t, unsigned int types, uint32_t lblk, uint32_t end)
+{
+	struct es_extent es;
+
+	return es_find_range(t, types, lblk, end, &es);
+}
+
+uint64_t es_count_blocks(const struct es_tree *t, unsigned int types,
+			 uint32_t lblk, uint32_t len)
+{
+	const struct es_node *n;
+	uint64_t total = 0, end;
+
+	if (len == 0)
+		return 0;
+	end = (uint64_t)lblk + len - 1;
+	for (n = es_tree_search(t, lblk); n && n->lblk <= end; n = node_next(n)) {
+		uint64_t from = n->lblk > lblk ? n->lblk : lblk;
+		uint64_t to = node_end(n) < end ? node_end(n) : end;
+
+		if (node_type(n) & types)
+			total += to - from + 1;
+	}
+	return total;
+}
+
+void es_iter_start(const struct es_tree *t, uint32_t lblk, struct es_iter *it)
+{
+	it->node = es_tree_search(t, lblk);
+}
+
+int es_iter_next(struct es_iter *it, struct es_extent *es)
+{
+	if (!it->node)
+		return 0;
+	node_copy_out(it->node, es);
+	it->node = node_next(it->node);
+	return 1;
+}
