@@ -348,10 +348,13 @@ int es_remove(struct es_tree *t, uint32_t lblk, uint32_t len)
 		err = remove_range(t, lblk, lblk + len - 1, &pre, legacy);
 		free_unused(c, &pre);
 		if (err != ENOMEM || legacy)
-			return err;
+			break;
 		c->st.alloc_retries++;
 		pre = es_node_alloc_nofail(c);
 	}
+	/* a split adds an entry, so even a removal can cross the limit */
+	es_enforce_limit(c, t);
+	return err;
 }
 
 /* Would caching [lblk, end] as type at pblk contradict existing entry n? */

@@ -12,7 +12,8 @@
  * block es_end() = lblk + len - 1 is inclusive and at most ES_LBLK_MAX, so no
  * entry reaches or wraps past 2^32 - 1 (the kernel's EXT_MAX_BLOCKS).  Every
  * function taking (lblk, len) means that half-open range; len == 0 is a no-op
- * that returns 0; a range whose last block would pass ES_LBLK_MAX is EINVAL.
+ * that returns 0 (an invalid type is still EINVAL); a range whose last
+ * block would pass ES_LBLK_MAX is EINVAL.
  * Functions taking (lblk, end) say so, and mean the inclusive range.
  *
  * Errors are 0 or a positive errno (valid com_err codes): EINVAL for bad

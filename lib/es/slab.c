@@ -7,8 +7,20 @@
  * malloc() would round a 40-byte entry up to 48 and add its own header, so
  * entries are carved out of large chunks, as the kernel's slab cache does.
  * The chunk size leaves room for malloc's header within 64 KiB.
+ *
+ * Under AddressSanitizer every entry is its own allocation instead, so that
+ * a use after free (the kernel's 768d612f7982) is caught where a slab's
+ * free list would hide it; nr_chunks then counts objects.
  */
 #define CHUNK_BYTES	(65536 - 32)
+
+#if defined(__SANITIZE_ADDRESS__)
+#define ES_SLAB_PER_OBJECT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ES_SLAB_PER_OBJECT 1
+#endif
+#endif
 
 struct chunk {
 	struct chunk *next;
@@ -34,6 +46,35 @@ void es_slab_release(struct es_slab *s)
 	}
 	es_slab_init(s);
 }
+
+#ifdef ES_SLAB_PER_OBJECT
+
+void *es_slab_alloc(void *priv)
+{
+	struct es_slab *s = priv;
+	void *obj = malloc(ES_ENTRY_SIZE);
+
+	if (obj)
+		s->nr_chunks++;
+	return obj;
+}
+
+void es_slab_free(void *priv, void *obj)
+{
+	struct es_slab *s = priv;
+
+	s->nr_chunks--;
+	free(obj);
+}
+
+uint64_t es_slab_footprint(void *priv)
+{
+	const struct es_slab *s = priv;
+
+	return s->nr_chunks * (uint64_t)ES_ENTRY_SIZE;
+}
+
+#else
 
 void *es_slab_alloc(void *priv)
 {
@@ -76,3 +117,5 @@ uint64_t es_slab_footprint(void *priv)
 
 	return s->nr_chunks * (uint64_t)CHUNK_BYTES;
 }
+
+#endif /* ES_SLAB_PER_OBJECT */
