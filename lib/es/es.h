@@ -147,6 +147,7 @@ struct es_slab {
 	void *free_list;		/* freed objects, reused first */
 	char *bump, *bump_end;		/* unused tail of the newest chunk */
 	uint64_t nr_chunks;
+	uint64_t footprint;		/* bytes of all chunks */
 };
 
 struct es_cache {
