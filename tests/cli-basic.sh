@@ -1,0 +1,65 @@
+#!/bin/sh
+# cli-basic.sh --- esck's global options, dispatch errors and exit statuses
+. "$top_srcdir/tests/lib.sh"
+test_init
+
+version=$(sed -n 's/^AC_INIT(\[esck\], *\[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")
+test -n "$version" || test_hard_error "cannot read the version from configure.ac"
+
+for opt in --version -V; do
+	run_esck $opt
+	test_status 0 "esck $opt"
+	test_cmp_text "esck $version" "$TEST_TMP/out" "esck $opt stdout"
+	test_empty "$TEST_TMP/err" "esck $opt stderr"
+done
+
+for opt in --help -h; do
+	run_esck $opt
+	test_status 0 "esck $opt"
+	test_grep '^Usage: esck ' "$TEST_TMP/out" "esck $opt stdout"
+	test_empty "$TEST_TMP/err" "esck $opt stderr"
+done
+
+run_esck help
+test_status 0 "esck help"
+cp "$TEST_TMP/out" "$TEST_TMP/help.out"
+run_esck --help
+test_cmp "$TEST_TMP/help.out" "$TEST_TMP/out" "esck --help vs esck help"
+
+# usage errors: exit 16, nothing on stdout, "esck: ..." then the Try line
+check_usage_error()
+{
+	test_status 16 "esck $*"
+	test_empty "$TEST_TMP/out" "esck $* stdout"
+	test_line_count 2 "$TEST_TMP/err" "esck $* stderr"
+	sed -n 1p "$TEST_TMP/err" >"$TEST_TMP/err1"
+	test_grep "^esck: $1" "$TEST_TMP/err1" "esck $* stderr line 1"
+	sed -n 2p "$TEST_TMP/err" >"$TEST_TMP/err2"
+	test_cmp_text "Try 'esck --help' for more information." \
+		"$TEST_TMP/err2" "esck $* stderr line 2"
+}
+
+run_esck nosuch
+check_usage_error "unknown command 'nosuch'"
+
+run_esck help nosuch
+check_usage_error "unknown command 'nosuch'"
+
+run_esck --bogus
+check_usage_error "unrecognized option '--bogus'"
+
+run_esck -Z
+check_usage_error "invalid option -- 'Z'"
+
+run_esck
+check_usage_error "no command given"
+
+# a write error on stdout is an operational error (8), reported on stderr
+if test -w /dev/full; then
+	"$ESCK" --version >/dev/full 2>"$TEST_TMP/err"
+	status=$?
+	test_status 8 "esck --version >/dev/full"
+	test_grep "^esck: .*while writing to standard output" "$TEST_TMP/err"
+fi
+
+test_done
