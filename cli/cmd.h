@@ -40,6 +40,10 @@ struct esck_cmd {
 #define CMD_INSPECT_USAGE "esck inspect [-fmq] [--json] [-i INO|PATH]... IMAGE"
 int cmd_inspect(int argc, char **argv);
 
+#define CMD_REPLAY_TRUNCATE_USAGE					\
+	"esck replay-truncate [-nf] [--verify=range|full|end] [--json]\n"	\
+	"       [--fail-alloc=SPEC] [--es-policy=nofail|legacy] IMAGE [SCRIPT|-]"
+int cmd_replay_truncate(int argc, char **argv);
 
 /*
  * Print "PROG: MESSAGE" and "Try 'PROG --help' for more information." on

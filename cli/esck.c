@@ -17,6 +17,9 @@
 static const struct esck_cmd commands[] = {
 	{ .name = "inspect", .fn = cmd_inspect, .usage = CMD_INSPECT_USAGE,
 	  .summary = "check the extent trees and block maps of an image" },
+	{ .name = "replay-truncate", .fn = cmd_replay_truncate,
+	  .usage = CMD_REPLAY_TRUNCATE_USAGE, .flags = ESCK_CMD_RW,
+	  .summary = "apply a truncate/punch script to the cache and the image" },
 	{ .name = NULL },
 };
 

@@ -138,6 +138,8 @@ struct esck_summary {
 errcode_t esck_inspect(struct esck_fs *fs, const struct esck_inspect_opts *opts,
 		       const struct esck_inspect_ops *ops, struct esck_summary *sum);
 
+/* ---- esck replay-truncate: scripts (script.h) applied to cache and image ---- */
 
+#include "replay.h"
 
 #endif /* ESCK_ESCK_H */

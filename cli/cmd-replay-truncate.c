@@ -1,0 +1,492 @@
+/* cmd-replay-truncate.c --- esck replay-truncate: apply an xfs_io-style script to cache and image */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "esck.h"
+#include "cmd.h"
+#include "json.h"
+
+static const char progname[] = "esck replay-truncate";
+
+enum {
+	OPT_VERIFY = 0x100,
+	OPT_JSON,
+	OPT_FAIL_ALLOC,
+	OPT_ES_POLICY,
+	OPT_FAIL_WRITE,
+};
+
+struct replay_ctx {
+	const char *script_name; /* as in messages: "<stdin>" for "-" */
+	int json;
+	struct json_writer jw;
+	int status;
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void usage(void)
+{
+	fputs("Usage: " CMD_REPLAY_TRUNCATE_USAGE "\n"
+	      "\n"
+	      "Apply SCRIPT (standard input if '-') to IMAGE: each op changes "
+	      "the\n"
+	      "extent status cache and the image as the Linux kernel would, "
+	      "all or\n"
+	      "nothing, and the cache is verified against the disk after it.  "
+	      "SCRIPT\n"
+	      "uses xfs_io's commands: open [-f] PATH, inode N, truncate "
+	      "SIZE,\n"
+	      "fpunch OFFSET LENGTH, falloc [-k] OFFSET LENGTH.  Without "
+	      "SCRIPT,\n"
+	      "complete the pending truncates of the orphan list, as a mount "
+	      "would.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -n, --dry-run        change the cache only; open IMAGE "
+	      "read-only\n"
+	      "      --verify=WHEN    range (default), full or end\n"
+	      "      --json           print JSON Lines instead of text\n"
+	      "      --fail-alloc=SPEC  fail cache allocations: nth:N, "
+	      "every:N,\n"
+	      "                       rate:P[,seed:S]\n"
+	      "      --es-policy=P    nofail (default) or legacy\n"
+	      "  -f, --force          replay even if IMAGE is mounted or its "
+	      "journal\n"
+	      "                       needs recovery\n"
+	      "  -h, --help           show this help and exit\n"
+	      "\n"
+	      "Exit status: 0 all ops applied and verified, 4 cache and disk "
+	      "disagree,\n"
+	      "8 an op failed or operational error, 16 usage or script syntax "
+	      "error,\n"
+	      "32 interrupted.\n",
+	      stdout);
+}
+
+/* "fpunch 4096 8192" and friends, for the per-op line. */
+static void format_op(const struct esck_op *op, char *buf, size_t len)
+{
+	switch (op->type) {
+	case ESCK_OP_OPEN:
+		snprintf(buf, len, "open%s %s",
+			 (op->flags & ESCK_OPF_CREATE) ? " -f" : "", op->path);
+		break;
+	case ESCK_OP_INODE:
+		snprintf(buf, len, "inode %" PRIu32, op->ino);
+		break;
+	case ESCK_OP_TRUNCATE:
+		snprintf(buf, len, "truncate %" PRIu64, op->offset);
+		break;
+	case ESCK_OP_FPUNCH:
+		snprintf(buf, len, "fpunch %" PRIu64 " %" PRIu64, op->offset,
+			 op->length);
+		break;
+	case ESCK_OP_FALLOC:
+		snprintf(buf, len, "falloc%s %" PRIu64 " %" PRIu64,
+			 (op->flags & ESCK_OPF_KEEP_SIZE) ? " -k" : "",
+			 op->offset, op->length);
+		break;
+	case ESCK_OP_PWRITE:
+		snprintf(buf, len, "pwrite %" PRIu64 " %" PRIu64, op->offset,
+			 op->length);
+		break;
+	case ESCK_OP_FSYNC:
+		snprintf(buf, len, "fsync");
+		break;
+	}
+}
+
+static void error_text(const struct esck_replay_result *res, char *buf,
+		       size_t len)
+{
+	if (res->detail)
+		snprintf(buf, len, "%s (%s)", error_message(res->err),
+			 res->detail);
+	else
+		snprintf(buf, len, "%s", error_message(res->err));
+}
+
+/*
+ * No script: one orphan completed (res->noop: released rather than truncated).
+ */
+static void on_orphan(struct replay_ctx *ctx,
+		      const struct esck_replay_result *res, const char *err)
+{
+	const char *action = res->noop ? "release" : "truncate";
+
+	if (res->err) {
+		fprintf(stderr, "%s: orphan inode %" PRIu32 ": %s\n", progname,
+			res->ino, err);
+		ctx->status |= ESCK_EXIT_OPERATIONAL;
+	}
+	if (ctx->json) {
+		json_object_begin(&ctx->jw, NULL);
+		json_string(&ctx->jw, "type", "orphan");
+		json_u64(&ctx->jw, "ino", res->ino);
+		json_string(&ctx->jw, "action", action);
+		if (!res->noop)
+			json_u64(&ctx->jw, "size", res->op->offset);
+		json_string(&ctx->jw, "result", res->err ? "error" : "ok");
+		if (res->err)
+			json_string(&ctx->jw, "error", err);
+		json_object_end(&ctx->jw);
+		json_newline(&ctx->jw);
+		return;
+	}
+	if (res->noop)
+		printf("orphan inode %" PRIu32 ": released: %s\n", res->ino,
+		       res->err ? "error" : "ok");
+	else
+		printf("orphan inode %" PRIu32 ": truncate %" PRIu64 ": %s\n",
+		       res->ino, res->op->offset, res->err ? "error" : "ok");
+}
+
+static void on_op(void *arg, const struct esck_replay_result *res)
+{
+	struct replay_ctx *ctx = arg;
+	const struct esck_op *op = res->op;
+	char desc[512], err[256];
+
+	if (res->err)
+		error_text(res, err, sizeof(err));
+	if (!op->line) {
+		on_orphan(ctx, res, err);
+		return;
+	}
+	format_op(op, desc, sizeof(desc));
+	if (res->err) {
+		fprintf(stderr, "%s:%u: %s: %s\n", ctx->script_name, op->line,
+			esck_op_name(op->type), err);
+		ctx->status |= ESCK_EXIT_OPERATIONAL;
+	}
+	if (ctx->json) {
+		json_object_begin(&ctx->jw, NULL);
+		json_string(&ctx->jw, "type", "op");
+		json_u64(&ctx->jw, "line", op->line);
+		json_string(&ctx->jw, "op", esck_op_name(op->type));
+		json_u64(&ctx->jw, "ino", res->ino);
+		if (op->type == ESCK_OP_OPEN)
+			json_string(&ctx->jw, "path", op->path);
+		if (op->type == ESCK_OP_TRUNCATE)
+			json_u64(&ctx->jw, "size", op->offset);
+		if (op->type == ESCK_OP_FPUNCH || op->type == ESCK_OP_FALLOC ||
+		    op->type == ESCK_OP_PWRITE) {
+			json_u64(&ctx->jw, "offset", op->offset);
+			json_u64(&ctx->jw, "length", op->length);
+		}
+		json_string(&ctx->jw, "result", res->err ? "error" : "ok");
+		if (res->err)
+			json_string(&ctx->jw, "error", err);
+		json_object_end(&ctx->jw);
+		json_newline(&ctx->jw);
+		return;
+	}
+	printf("%u: %s: %s%s\n", op->line, desc, res->err ? "error" : "ok",
+	       res->noop ? " (no-op)" : "");
+}
+
+static void on_divergence(void *arg, const struct esck_replay_divergence *d)
+{
+	struct replay_ctx *ctx = arg;
+	unsigned int line = d->op ? d->op->line : 0;
+
+	ctx->status |= ESCK_EXIT_PROBLEMS;
+	fprintf(stderr, "%s:%u: cache and disk disagree: %s\n",
+		ctx->script_name, line, d->what);
+	if (!ctx->json)
+		return;
+	json_object_begin(&ctx->jw, NULL);
+	json_string(&ctx->jw, "type", "divergence");
+	json_u64(&ctx->jw, "line", line);
+	json_u64(&ctx->jw, "ino", d->ino);
+	if (d->problem) {
+		json_string(&ctx->jw, "id", esck_problem_name(d->problem->id));
+		if (d->problem->lblk != ESCK_NONE)
+			json_u64(&ctx->jw, "lblk", d->problem->lblk);
+		if (d->problem->len != ESCK_NONE)
+			json_u64(&ctx->jw, "len", d->problem->len);
+	} else {
+		json_string(&ctx->jw, "id", "SIZE");
+		json_u64(&ctx->jw, "size_cache", d->size_cache);
+		json_u64(&ctx->jw, "size_disk", d->size_disk);
+	}
+	json_string(&ctx->jw, "message", d->what);
+	json_object_end(&ctx->jw);
+	json_newline(&ctx->jw);
+}
+
+static int should_stop(void *arg)
+{
+	(void)arg;
+	return stop_requested != 0;
+}
+
+/* The whole script, from a file or standard input, NUL-terminated. */
+static int read_all(FILE *in, char **text, size_t *len)
+{
+	size_t cap = 4096, n = 0, got;
+	char *buf = malloc(cap), *nb;
+
+	if (!buf)
+		return ENOMEM;
+	while ((got = fread(buf + n, 1, cap - n - 1, in)) > 0) {
+		n += got;
+		if (cap - n - 1 == 0) {
+			nb = realloc(buf, cap * 2);
+			if (!nb) {
+				free(buf);
+				return ENOMEM;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	if (ferror(in)) {
+		free(buf);
+		return errno ? errno : EIO;
+	}
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+static void print_summary(struct replay_ctx *ctx,
+			  const struct esck_replay_summary *sum)
+{
+	if (ctx->json) {
+		json_object_begin(&ctx->jw, NULL);
+		json_string(&ctx->jw, "type", "summary");
+		json_u64(&ctx->jw, "ops", sum->ops);
+		json_u64(&ctx->jw, "ok", sum->ok);
+		json_u64(&ctx->jw, "failed", sum->failed);
+		json_u64(&ctx->jw, "divergences", sum->divergences);
+		json_u64(&ctx->jw, "rollbacks", sum->rollbacks);
+		json_u64(&ctx->jw, "interrupted", (uint64_t)sum->interrupted);
+		json_u64(&ctx->jw, "cache_entries", sum->cache.entries);
+		json_u64(&ctx->jw, "exit", (uint64_t)ctx->status);
+		json_object_end(&ctx->jw);
+		json_newline(&ctx->jw);
+		return;
+	}
+	printf("%" PRIu64 " ops: %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
+	       " divergences%s\n",
+	       sum->ops, sum->ok, sum->failed, sum->divergences,
+	       sum->interrupted ? ", interrupted" : "");
+}
+
+int cmd_replay_truncate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"dry-run", no_argument, NULL, 'n'},
+		{"force", no_argument, NULL, 'f'},
+		{"help", no_argument, NULL, 'h'},
+		{"verify", required_argument, NULL, OPT_VERIFY},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"fail-alloc", required_argument, NULL, OPT_FAIL_ALLOC},
+		{"es-policy", required_argument, NULL, OPT_ES_POLICY},
+		{"fail-write", required_argument, NULL,
+		 OPT_FAIL_WRITE}, /* tests only */
+		{NULL, 0, NULL, 0},
+	};
+	struct esck_replay_opts opts;
+	struct esck_replay_summary sum;
+	struct esck_replay_ops ops;
+	struct esck_script script;
+	struct replay_ctx ctx;
+	struct esck_replay *r = NULL;
+	struct es_fault fault;
+	struct sigaction sa;
+	const char *image, *sname = NULL;
+	char *text = NULL, errbuf[512];
+	size_t len = 0;
+	FILE *in;
+	errcode_t retval;
+	int c, have_fault = 0;
+
+	memset(&opts, 0, sizeof(opts));
+	memset(&ctx, 0, sizeof(ctx));
+	memset(&script, 0, sizeof(script));
+	opts.verify = ESCK_VERIFY_RANGE;
+	opts.policy = ES_POLICY_NOFAIL;
+	while ((c = getopt_long(argc, argv, "fhn", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			opts.force = 1;
+			break;
+		case 'h':
+			usage();
+			return ESCK_EXIT_OK;
+		case 'n':
+			opts.dry_run = 1;
+			break;
+		case OPT_VERIFY:
+			if (!strcmp(optarg, "range"))
+				opts.verify = ESCK_VERIFY_RANGE;
+			else if (!strcmp(optarg, "full"))
+				opts.verify = ESCK_VERIFY_FULL;
+			else if (!strcmp(optarg, "end"))
+				opts.verify = ESCK_VERIFY_END;
+			else
+				return cmd_usage_error(argv[0],
+						       "invalid --verify '%s'",
+						       optarg);
+			break;
+		case OPT_JSON:
+			ctx.json = 1;
+			break;
+		case OPT_FAIL_ALLOC:
+			if (es_fault_parse(&fault, optarg))
+				return cmd_usage_error(
+					argv[0], "invalid --fail-alloc '%s'",
+					optarg);
+			have_fault = 1;
+			break;
+		case OPT_ES_POLICY:
+			if (!strcmp(optarg, "nofail"))
+				opts.policy = ES_POLICY_NOFAIL;
+			else if (!strcmp(optarg, "legacy"))
+				opts.policy = ES_POLICY_LEGACY;
+			else
+				return cmd_usage_error(
+					argv[0], "invalid --es-policy '%s'",
+					optarg);
+			break;
+		case OPT_FAIL_WRITE: {
+			uint64_t n;
+
+			if (esck_parse_xfs_number(optarg, &n))
+				return cmd_usage_error(
+					argv[0], "invalid --fail-write '%s'",
+					optarg);
+			opts.fail_write = n;
+			break;
+		}
+		default: /* getopt_long() printed the first line */
+			fprintf(stderr,
+				"Try '%s --help' for more information.\n",
+				argv[0]);
+			return ESCK_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error(argv[0], "missing IMAGE");
+	image = argv[optind++];
+	if (optind < argc)
+		sname = argv[optind++];
+	if (optind < argc)
+		return cmd_usage_error(argv[0], "too many arguments");
+	if (have_fault)
+		opts.fault = &fault;
+
+	/* The whole script is parsed before the image is opened. */
+	if (!sname) {
+		ctx.script_name = "orphans"; /* no script: the orphan list */
+	} else if (!strcmp(sname, "-")) {
+		in = stdin;
+		ctx.script_name = "<stdin>";
+	} else {
+		in = fopen(sname, "r");
+		if (!in) {
+			com_err(progname, errno, "while opening script '%s'",
+				sname);
+			return ESCK_EXIT_OPERATIONAL;
+		}
+		ctx.script_name = sname;
+	}
+	if (sname) {
+		retval = read_all(in, &text, &len);
+		if (in != stdin)
+			fclose(in);
+		if (retval) {
+			com_err(progname, retval, "while reading script '%s'",
+				ctx.script_name);
+			return ESCK_EXIT_OPERATIONAL;
+		}
+		retval = esck_script_parse(ctx.script_name, text, len, &script,
+					   errbuf, sizeof(errbuf));
+		free(text);
+		if (retval == ESCK_ET_SCRIPT_SYNTAX) {
+			fprintf(stderr, "%s\n", errbuf);
+			return ESCK_EXIT_USAGE;
+		}
+		if (retval) {
+			com_err(progname, retval, "while parsing script '%s'",
+				ctx.script_name);
+			return ESCK_EXIT_OPERATIONAL;
+		}
+	} else if (opts.dry_run) {
+		return cmd_usage_error(
+			argv[0],
+			"-n needs a script: orphans are replayed on disk");
+	}
+
+	retval = esck_replay_open(image, &opts, &r);
+	if (retval == ESCK_ET_MOUNTED) {
+		fprintf(stderr,
+			"%s: '%s' is mounted; use -f to replay anyway\n",
+			progname, image);
+		ctx.status = ESCK_EXIT_OPERATIONAL;
+		goto out_script;
+	}
+	if (retval == ESCK_ET_JOURNAL_NEEDS_RECOVERY) {
+		fprintf(stderr,
+			"%s: '%s': the journal needs recovery; run e2fsck "
+			"first "
+			"or use -f\n",
+			progname, image);
+		ctx.status = ESCK_EXIT_OPERATIONAL;
+		goto out_script;
+	}
+	if (retval) {
+		com_err(progname, retval, "while opening '%s'", image);
+		ctx.status = ESCK_EXIT_OPERATIONAL;
+		goto out_script;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	if (ctx.json)
+		json_init(&ctx.jw, stdout);
+	memset(&ops, 0, sizeof(ops));
+	ops.op = on_op;
+	ops.divergence = on_divergence;
+	ops.stop = should_stop;
+	ops.arg = &ctx;
+	if (sname)
+		retval = esck_replay_run(r, &script, &ops, &sum);
+	else
+		retval = esck_replay_orphans(r, &ops, &sum);
+	if (retval) {
+		com_err(progname, retval, "while replaying '%s' on '%s'",
+			ctx.script_name, image);
+		ctx.status |= ESCK_EXIT_OPERATIONAL;
+	}
+	if (sum.interrupted)
+		ctx.status |= ESCK_EXIT_INTERRUPTED;
+	retval = esck_replay_close(r);
+	if (retval) {
+		com_err(progname, retval, "while closing '%s'", image);
+		ctx.status |= ESCK_EXIT_OPERATIONAL;
+	}
+	print_summary(&ctx, &sum);
+out_script:
+	esck_script_free(&script);
+	return ctx.status;
+}

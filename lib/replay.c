@@ -1,0 +1,913 @@
+/* replay.c --- esck replay-truncate's engine: open, run a script op by op, all-or-nothing per op */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "replay_int.h"
+
+#include <ext2fs/ext3_extents.h> /* after ext2fs.h: it needs its types */
+
+#define LBLK_LAST 0xfffffffeU /* the kernel's EXT_MAX_BLOCKS - 1 */
+#define REPLAY_PAGE_SIZE 4096 /* the kernel's PAGE_SIZE on x86 and most others */
+
+/* ---- opening and closing the image ---- */
+
+static errcode_t fs_open(struct esck_replay *r)
+{
+	int oflags = EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP |
+		     EXT2_FLAG_SOFTSUPP_FEATURES;
+	errcode_t retval;
+
+	if (!r->opts.dry_run)
+		oflags |= EXT2_FLAG_RW;
+	retval = ext2fs_open2(
+		r->image, NULL, oflags, 0, 0,
+		r->opts.dry_run ? unix_io_manager : txio_io_manager, &r->fs);
+	if (retval)
+		return retval;
+	/*
+	 * Frees and allocations need the bitmaps, or the counters drift
+	 * (e2fsprogs.md §1.4).
+	 */
+	retval = ext2fs_read_bitmaps(r->fs);
+	if (retval)
+		goto out_close;
+	/*
+	 * The kernel updates only the primary superblock; so do we, and less to
+	 * undo.
+	 */
+	r->fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
+	return 0;
+
+out_close:
+	ext2fs_free(r->fs);
+	r->fs = NULL;
+	return retval;
+}
+
+errcode_t esck_replay_open(const char *image,
+			   const struct esck_replay_opts *opts,
+			   struct esck_replay **ret)
+{
+	struct esck_replay *r;
+	errcode_t retval;
+	int mf = 0;
+
+	if (!image || !opts || !ret)
+		return EINVAL;
+	*ret = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return ENOMEM;
+	r->opts = *opts;
+	r->image = strdup(image);
+	if (!r->image) {
+		retval = ENOMEM;
+		goto out_free;
+	}
+	if (!ext2fs_check_if_mounted(image, &mf) && (mf & EXT2_MF_MOUNTED))
+		r->mount_state =
+			ESCK_MOUNTED |
+			((mf & EXT2_MF_READONLY) ? ESCK_MOUNTED_RO : 0);
+	/*
+	 * Writing under a mounted kernel corrupts both; a dry run only reads.
+	 */
+	if (r->mount_state && !opts->dry_run && !opts->force) {
+		retval = ESCK_ET_MOUNTED;
+		goto out_free;
+	}
+	if (opts->fail_write)
+		txio_set_fail_write(opts->fail_write);
+	retval = fs_open(r);
+	if (retval)
+		goto out_free;
+	if (ext2fs_has_feature_journal_needs_recovery(r->fs->super) &&
+	    !opts->force) {
+		retval = ESCK_ET_JOURNAL_NEEDS_RECOVERY;
+		goto out_close;
+	}
+	r->buf = malloc(r->fs->blocksize);
+	if (!r->buf) {
+		retval = ENOMEM;
+		goto out_close;
+	}
+	es_cache_init(&r->cache);
+	es_cache_set_policy(&r->cache, opts->policy);
+	if (opts->fault)
+		es_cache_set_fault(&r->cache, opts->fault);
+	*ret = r;
+	return 0;
+
+out_close:
+	ext2fs_free(r->fs);
+out_free:
+	free(r->image);
+	free(r);
+	return retval;
+}
+
+errcode_t esck_replay_close(struct esck_replay *r)
+{
+	errcode_t retval = 0;
+	size_t i;
+
+	if (!r)
+		return 0;
+	for (i = 0; i < r->nr_files; i++) {
+		es_tree_release(&r->files[i]->tree);
+		free(r->files[i]);
+	}
+	free(r->files);
+	es_cache_release(&r->cache);
+	if (r->fs)
+		retval = ext2fs_close_free(&r->fs);
+	free(r->buf);
+	free(r->image);
+	free(r);
+	return retval;
+}
+
+/* ---- files ---- */
+
+static struct replay_file *find_file(struct esck_replay *r, uint32_t ino)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr_files; i++)
+		if (r->files[i]->ino == ino && ino)
+			return r->files[i];
+	return NULL;
+}
+
+static errcode_t add_file(struct esck_replay *r, uint32_t ino, uint64_t size,
+			  struct replay_file **ret)
+{
+	struct replay_file *f, **n;
+
+	if (r->nr_files == r->cap_files) {
+		size_t cap = r->cap_files ? r->cap_files * 2 : 8;
+
+		n = realloc(r->files, cap * sizeof(*n));
+		if (!n)
+			return ENOMEM;
+		r->files = n;
+		r->cap_files = cap;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return ENOMEM;
+	f->ino = ino;
+	f->size = size;
+	es_tree_init(&r->cache, &f->tree,
+		     ino ? ino : 0x100000000ULL + r->nr_files);
+	r->files[r->nr_files++] = f;
+	*ret = f;
+	return 0;
+}
+
+/*
+ * Select an existing inode: the kernel's checks at open(2), then load its
+ * cache.
+ */
+static errcode_t select_ino(struct esck_replay *r, uint32_t ino, int from_open)
+{
+	struct replay_file *f = find_file(r, ino);
+	struct ext2_inode inode;
+	errcode_t retval;
+
+	if (!ino || ino > r->fs->super->s_inodes_count)
+		return ESCK_ET_BAD_INODE;
+	retval = ext2fs_read_inode(r->fs, ino, &inode);
+	if (retval)
+		return retval;
+	/* Orphans being released have no links but are still in use. */
+	if (!ext2fs_test_inode_bitmap2(r->fs->inode_map, ino) ||
+	    (!inode.i_links_count && !inode.i_mode))
+		return ENOENT;
+	/* xfs_io opens read-write: a directory is refused there. */
+	if (from_open && LINUX_S_ISDIR(inode.i_mode))
+		return EISDIR;
+	if (f) {
+		r->cur = f;
+		return 0;
+	}
+	retval = add_file(r, ino, EXT2_I_SIZE(&inode), &f);
+	if (retval)
+		return retval;
+	r->cur = f;
+	if (LINUX_S_ISREG(inode.i_mode) && (inode.i_flags & EXT4_EXTENTS_FL))
+		retval = replay_load_cache(r, f);
+	return retval;
+}
+
+/* open -f of a missing file: a new empty regular file, mode 0600, as xfs_io. */
+static errcode_t create_file(struct esck_replay *r, const char *path,
+			     uint32_t *ret)
+{
+	ext2_filsys fs = r->fs;
+	struct ext2_inode_large inode;
+	struct ext3_extent_header *eh;
+	ext2_ino_t parent, ino;
+	char *dir, *base, *slash;
+	errcode_t retval;
+	time_t now = time(NULL);
+
+	dir = strdup(path);
+	if (!dir)
+		return ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash) {
+		*slash = '\0';
+		base = slash + 1;
+	} else {
+		base = dir;
+	}
+	if (!*base) {
+		retval = EISDIR;
+		goto out_free;
+	}
+	if (slash && *dir)
+		retval = ext2fs_namei_follow(fs, EXT2_ROOT_INO, EXT2_ROOT_INO,
+					     dir, &parent);
+	else
+		parent = EXT2_ROOT_INO, retval = 0;
+	if (retval)
+		goto out_free;
+	retval = ext2fs_new_inode(fs, parent, LINUX_S_IFREG | 0600, NULL, &ino);
+	if (retval)
+		goto out_free;
+	retval = ext2fs_link(fs, parent, base, ino, EXT2_FT_REG_FILE);
+	if (retval == EXT2_ET_DIR_NO_SPACE) {
+		retval = ext2fs_expand_dir(fs, parent);
+		if (!retval)
+			retval = ext2fs_link(fs, parent, base, ino,
+					     EXT2_FT_REG_FILE);
+	}
+	if (retval)
+		goto out_free;
+	ext2fs_inode_alloc_stats2(fs, ino, +1, 0);
+	memset(&inode, 0, sizeof(inode));
+	inode.i_mode = LINUX_S_IFREG | 0600;
+	inode.i_links_count = 1;
+	inode.i_atime = inode.i_ctime = inode.i_mtime = (__u32)now;
+	if (ext2fs_has_feature_extents(fs->super)) {
+		inode.i_flags |= EXT4_EXTENTS_FL;
+		eh = (struct ext3_extent_header *)inode.i_block;
+		eh->eh_magic = ext2fs_cpu_to_le16(EXT3_EXT_MAGIC);
+		eh->eh_max = ext2fs_cpu_to_le16(
+			(sizeof(inode.i_block) - sizeof(*eh)) /
+			sizeof(struct ext3_extent));
+	}
+	retval = ext2fs_write_new_inode(fs, ino, (struct ext2_inode *)&inode);
+	if (retval)
+		goto out_free;
+	*ret = ino;
+out_free:
+	free(dir);
+	return retval;
+}
+
+static errcode_t op_open(struct esck_replay *r, const struct esck_op *op)
+{
+	struct replay_file *f;
+	ext2_ino_t ino;
+	errcode_t retval;
+
+	retval = ext2fs_namei_follow(r->fs, EXT2_ROOT_INO, EXT2_ROOT_INO,
+				     op->path, &ino);
+	if (retval == EXT2_ET_FILE_NOT_FOUND ||
+	    retval == EXT2_ET_NO_DIRECTORY) {
+		if (!(op->flags & ESCK_OPF_CREATE))
+			return ENOENT;
+		if (r->opts.dry_run) {
+			/*
+			 * Nothing may be written: the new file lives in the
+			 * cache alone.
+			 */
+			retval = add_file(r, 0, 0, &f);
+			if (!retval)
+				r->cur = f;
+			return retval;
+		}
+		retval = create_file(r, op->path, &ino);
+	}
+	if (retval)
+		return retval;
+	return select_ino(r, ino, 1);
+}
+
+/* ---- the ops ---- */
+
+/* s_maxbytes for an extent-mapped file: 2^32 - 1 blocks (ext4_max_size). */
+static uint64_t max_bytes(const struct esck_replay *r)
+{
+	return (uint64_t)0xffffffffU * r->fs->blocksize;
+}
+
+static void touch(struct ext2_inode *inode, int mtime)
+{
+	__u32 now = (__u32)time(NULL);
+
+	inode->i_ctime = now;
+	if (mtime)
+		inode->i_mtime = now;
+}
+
+/* Zero bytes [from, to) of logical block lblk if it is written on disk. */
+static errcode_t zero_in_block(struct esck_replay *r, struct ext2_inode *inode,
+			       uint32_t lblk, unsigned int from,
+			       unsigned int to)
+{
+	unsigned int type;
+	uint64_t pblk;
+	errcode_t retval;
+
+	if (from >= to || r->opts.dry_run || !r->cur->ino)
+		return 0;
+	retval = replay_disk_lookup(r, r->cur->ino, inode, lblk, &type, &pblk);
+	if (retval || type != ES_WRITTEN)
+		return retval;
+	retval = io_channel_read_blk64(r->fs->io, pblk, 1, r->buf);
+	if (retval)
+		return retval;
+	memset(r->buf + from, 0, to - from);
+	return io_channel_write_blk64(r->fs->io, pblk, 1, r->buf);
+}
+
+/*
+ * The kernel's refusals common to fallocate(2) modes, and what this replay
+ * supports.
+ */
+static errcode_t check_file(struct esck_replay *r, struct ext2_inode *inode,
+			    int falloc)
+{
+	if (LINUX_S_ISDIR(inode->i_mode))
+		return EISDIR;
+	if (!LINUX_S_ISREG(inode->i_mode))
+		return falloc ? ENODEV : EINVAL;
+	if (inode->i_flags & EXT4_INLINE_DATA_FL) {
+		r->detail = "inline-data files are not supported yet";
+		return EOPNOTSUPP;
+	}
+	if (!(inode->i_flags & EXT4_EXTENTS_FL)) {
+		/*
+		 * The kernel refuses fallocate too; punch and truncate it would
+		 * do.
+		 */
+		if (!falloc)
+			r->detail = "block-mapped files are not supported yet";
+		return EOPNOTSUPP;
+	}
+	if (ext2fs_has_feature_bigalloc(r->fs->super)) {
+		r->detail = "bigalloc is not supported yet";
+		return EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static errcode_t read_cur(struct esck_replay *r, struct ext2_inode *inode)
+{
+	if (!r->cur)
+		return EBADF;
+	if (!r->cur->ino) {
+		memset(inode, 0, sizeof(*inode));
+		inode->i_mode = LINUX_S_IFREG | 0600;
+		inode->i_flags = EXT4_EXTENTS_FL;
+		inode->i_size = (__u32)r->cur->size;
+		inode->i_size_high = (__u32)(r->cur->size >> 32);
+		return 0;
+	}
+	return ext2fs_read_inode(r->fs, r->cur->ino, inode);
+}
+
+static errcode_t write_cur(struct esck_replay *r, struct ext2_inode *inode)
+{
+	if (r->opts.dry_run || !r->cur->ino)
+		return 0;
+	return ext2fs_write_inode(r->fs, r->cur->ino, inode);
+}
+
+static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
+			   int *noop)
+{
+	struct replay_file *f = r->cur;
+	struct ext2_inode inode;
+	uint64_t bs, size, off = op->offset, end, start_lblk, end_lblk;
+	uint32_t hb, tb;
+	errcode_t retval;
+
+	retval = read_cur(r, &inode);
+	if (retval)
+		return retval;
+	if (!op->length)
+		return EINVAL;
+	retval = check_file(r, &inode, 1);
+	if (retval)
+		return retval;
+	if (off + op->length > max_bytes(r) || off + op->length < off)
+		return EFBIG;
+	bs = r->fs->blocksize;
+	size = f->size;
+	if (off >= size) {
+		*noop = 1;
+		return 0;
+	}
+	/*
+	 * Past EOF the hole ends with the page holding i_size, not its block
+	 * (reference/kernel-es.md §5.1 says block and ">="; Linux 6.18 on a
+	 * loop mount does "end > i_size" and rounds up to PAGE_SIZE: with
+	 * 1 KiB blocks, preallocated blocks up to that page boundary go).
+	 */
+	end = off + op->length;
+	if (end > size)
+		end = (size + REPLAY_PAGE_SIZE - 1) / REPLAY_PAGE_SIZE *
+		      REPLAY_PAGE_SIZE;
+	r->vlo = (uint32_t)(off / bs);
+	r->vhi = (uint32_t)((end - 1) / bs);
+
+	/* Partial head and tail bytes, in written blocks only. */
+	hb = (uint32_t)(off / bs);
+	tb = (uint32_t)((end - 1) / bs);
+	if (hb == tb) {
+		if (off % bs || end % bs)
+			retval = zero_in_block(
+				r, &inode, hb, (unsigned int)(off % bs),
+				(unsigned int)((end - 1) % bs + 1));
+	} else {
+		if (off % bs)
+			retval = zero_in_block(r, &inode, hb,
+					       (unsigned int)(off % bs),
+					       (unsigned int)bs);
+		if (!retval && end % bs)
+			retval = zero_in_block(r, &inode, tb, 0,
+					       (unsigned int)(end % bs));
+	}
+	if (retval)
+		return retval;
+
+	start_lblk = (off + bs - 1) / bs;
+	end_lblk = end / bs;
+	if (end_lblk > start_lblk) {
+		uint32_t s = (uint32_t)start_lblk, e = (uint32_t)(end_lblk - 1);
+
+		/* The kernel's order: cache first, then disk, then the hole. */
+		if (!r->opts.dry_run && f->ino) {
+			retval = replay_reserve_split(r, f->ino, &inode, s, e);
+			if (retval)
+				return retval;
+		}
+		es_remove(&f->tree, s, e - s + 1);
+		if (!r->opts.dry_run && f->ino) {
+			retval = replay_remove_space(r, f->ino, &inode, s, e);
+			replay_release_reserve(r);
+			if (retval)
+				return retval;
+		}
+		es_insert(&f->tree, s, e - s + 1, 0, ES_HOLE);
+	}
+	touch(&inode, 1);
+	return write_cur(r, &inode);
+}
+
+/*
+ * The orphan list through s_last_orphan and i_dtime, as ext4_orphan_add does on
+ * old formats.
+ */
+static errcode_t orphan_add(struct esck_replay *r, uint32_t ino,
+			    struct ext2_inode *inode)
+{
+	errcode_t retval;
+
+	inode->i_dtime = r->fs->super->s_last_orphan;
+	r->fs->super->s_last_orphan = ino;
+	ext2fs_mark_super_dirty(r->fs);
+	retval = ext2fs_write_inode(r->fs, ino, inode);
+	if (retval)
+		return retval;
+	/*
+	 * On disk before any block is freed: a crash now is finished by fsck.
+	 */
+	return ext2fs_flush2(r->fs, EXT2_FLAG_FLUSH_NO_SYNC);
+}
+
+static void orphan_del(struct esck_replay *r, uint32_t ino,
+		       struct ext2_inode *inode)
+{
+	if (r->fs->super->s_last_orphan == ino) {
+		r->fs->super->s_last_orphan = inode->i_dtime;
+		ext2fs_mark_super_dirty(r->fs);
+	}
+	inode->i_dtime = 0;
+}
+
+/*
+ * ftruncate(2) of the current file to size.  An orphan being completed is
+ * already on the orphan list (at its head), so it is only taken off.
+ */
+static errcode_t truncate_cur(struct esck_replay *r, uint64_t size, int orphan)
+{
+	struct replay_file *f = r->cur;
+	struct ext2_inode inode;
+	uint64_t bs, old;
+	uint32_t last;
+	int disk;
+	errcode_t retval;
+
+	retval = read_cur(r, &inode);
+	if (retval)
+		return retval;
+	if (!orphan)
+		retval = check_file(r, &inode, 0);
+	else if (!(inode.i_flags & EXT4_EXTENTS_FL) ||
+		 ext2fs_has_feature_bigalloc(r->fs->super)) {
+		r->detail = "only extent-mapped orphans are supported yet";
+		retval = EOPNOTSUPP;
+	}
+	if (retval)
+		return retval;
+	if (size > max_bytes(r))
+		return EFBIG;
+	bs = r->fs->blocksize;
+	old = f->size;
+	disk = !r->opts.dry_run && f->ino;
+
+	if (size > old) {
+		/*
+		 * Bytes past the old EOF read as zeros; make the disk agree
+		 * before exposing them.
+		 */
+		if (old % bs)
+			retval = zero_in_block(r, &inode, (uint32_t)(old / bs),
+					       (unsigned int)(old % bs),
+					       (unsigned int)bs);
+		if (retval)
+			return retval;
+		ext2fs_inode_size_set(r->fs, &inode, size);
+		f->size = size;
+		r->vlo = (uint32_t)(old / bs);
+		r->vhi = r->vlo;
+		touch(&inode, 1);
+		return write_cur(r, &inode);
+	}
+
+	/* Shrink, or the same size: blocks preallocated past EOF go too. */
+	if (size % bs)
+		retval = zero_in_block(r, &inode, (uint32_t)(size / bs),
+				       (unsigned int)(size % bs),
+				       (unsigned int)bs);
+	if (retval)
+		return retval;
+	last = (uint32_t)((size + bs - 1) / bs);
+	r->vlo = last ? last - 1 : 0;
+	r->vhi = LBLK_LAST;
+	ext2fs_inode_size_set(r->fs, &inode, size);
+	f->size = size;
+	if (disk && !orphan) {
+		retval = orphan_add(r, f->ino, &inode);
+		if (retval)
+			return retval;
+	}
+	if (last <= LBLK_LAST)
+		es_remove(&f->tree, last, LBLK_LAST - last + 1);
+	if (disk) {
+		retval =
+			replay_remove_space(r, f->ino, &inode, last, LBLK_LAST);
+		if (retval)
+			return retval;
+		orphan_del(r, f->ino, &inode);
+	}
+	touch(&inode, !orphan);
+	return write_cur(r, &inode);
+}
+
+static errcode_t op_truncate(struct esck_replay *r, const struct esck_op *op)
+{
+	return truncate_cur(r, op->offset, 0);
+}
+
+static errcode_t op_falloc(struct esck_replay *r, const struct esck_op *op)
+{
+	struct replay_file *f = r->cur;
+	struct ext2_inode inode;
+	uint64_t bs, start, end, new_size;
+	errcode_t retval;
+
+	retval = read_cur(r, &inode);
+	if (retval)
+		return retval;
+	if (!op->length)
+		return EINVAL;
+	retval = check_file(r, &inode, 1);
+	if (retval)
+		return retval;
+	if (op->offset + op->length > max_bytes(r) ||
+	    op->offset + op->length < op->offset)
+		return EFBIG;
+	bs = r->fs->blocksize;
+	start = op->offset / bs;
+	end = (op->offset + op->length + bs - 1) / bs - 1;
+	r->vlo = (uint32_t)start;
+	r->vhi = (uint32_t)end;
+	if (!r->opts.dry_run && f->ino) {
+		/*
+		 * Unwritten extents over the holes, as the kernel; existing
+		 * blocks untouched.
+		 */
+		retval = replay_falloc(r, f->ino, &inode, (uint32_t)start,
+				       (uint32_t)end);
+		if (retval)
+			return retval;
+	}
+	new_size = op->offset + op->length;
+	if (!(op->flags & ESCK_OPF_KEEP_SIZE) && new_size > f->size) {
+		ext2fs_inode_size_set(r->fs, &inode, new_size);
+		f->size = new_size;
+	}
+	touch(&inode, !(op->flags & ESCK_OPF_KEEP_SIZE));
+	retval = write_cur(r, &inode);
+	if (retval)
+		return retval;
+	/*
+	 * What the allocation made, into the cache (the kernel's map_blocks
+	 * insert).
+	 */
+	if (!r->opts.dry_run)
+		retval = replay_cache_range(r, f, (uint32_t)start,
+					    (uint32_t)end);
+	return retval;
+}
+
+/* ---- running a script ---- */
+
+static errcode_t flush_fs(struct esck_replay *r)
+{
+	errcode_t retval;
+
+	retval = ext2fs_write_bitmaps(r->fs);
+	if (retval)
+		return retval;
+	if (r->fs->flags & EXT2_FLAG_DIRTY)
+		retval = ext2fs_flush2(r->fs, EXT2_FLAG_FLUSH_NO_SYNC);
+	return retval;
+}
+
+/*
+ * After a failed op the image is rolled back, but libext2fs's in-memory
+ * state (bitmaps, counters, descriptors) may hold the op's half: reopen,
+ * and reload the file's cache from the restored disk, keeping DELAYED.
+ */
+static errcode_t recover(struct esck_replay *r)
+{
+	errcode_t retval, err;
+
+	replay_release_reserve(r);
+	retval = txio_rollback(r->fs->io);
+	ext2fs_free(r->fs);
+	r->fs = NULL;
+	if (r->sum)
+		r->sum->rollbacks++;
+	err = fs_open(r);
+	if (err)
+		return err;
+	if (r->cur && r->cur->ino) {
+		struct ext2_inode inode;
+
+		err = ext2fs_read_inode(r->fs, r->cur->ino, &inode);
+		if (err)
+			return err;
+		r->cur->size = EXT2_I_SIZE(&inode);
+		es_tree_drop_reclaimable(&r->cur->tree);
+		err = replay_load_cache(r, r->cur);
+		if (err)
+			return err;
+	}
+	return retval;
+}
+
+static errcode_t run_op(struct esck_replay *r, const struct esck_op *op,
+			int *noop)
+{
+	switch (op->type) {
+	case ESCK_OP_OPEN:
+		return op_open(r, op);
+	case ESCK_OP_INODE:
+		return select_ino(r, op->ino, 0);
+	case ESCK_OP_TRUNCATE:
+		return op_truncate(r, op);
+	case ESCK_OP_FPUNCH:
+		return op_fpunch(r, op, noop);
+	case ESCK_OP_FALLOC:
+		return op_falloc(r, op);
+	case ESCK_OP_PWRITE:
+	case ESCK_OP_FSYNC:
+		r->detail = "pwrite and fsync are not supported yet";
+		return EOPNOTSUPP;
+	}
+	return EINVAL;
+}
+
+errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
+			  const struct esck_replay_ops *ops,
+			  struct esck_replay_summary *sum)
+{
+	struct esck_replay_result res;
+	const struct esck_op *op = NULL;
+	struct replay_file *prev;
+	errcode_t retval = 0, err;
+	size_t i;
+	int noop, tx;
+
+	if (!r || !s || !sum)
+		return EINVAL;
+	memset(sum, 0, sizeof(*sum));
+	r->ops = ops;
+	r->sum = sum;
+	for (i = 0; i < s->nr; i++) {
+		if (ops && ops->stop && ops->stop(ops->arg)) {
+			sum->interrupted = 1;
+			break;
+		}
+		op = &s->ops[i];
+		r->op = op;
+		r->detail = NULL;
+		r->vlo = 1;
+		r->vhi = 0;
+		noop = 0;
+		prev = r->cur;
+		tx = !r->opts.dry_run;
+		err = tx ? txio_begin(r->fs->io) : 0;
+		if (!err)
+			err = run_op(r, op, &noop);
+		if (!err && tx)
+			err = flush_fs(r);
+		if (!err && tx)
+			err = txio_commit(r->fs->io);
+		if (err && tx) {
+			retval = recover(r);
+			if (retval) {
+				r->cur = NULL;
+				break;
+			}
+		}
+		/* A failed open leaves the previous file current, as xfs_io. */
+		if (err &&
+		    (op->type == ESCK_OP_OPEN || op->type == ESCK_OP_INODE))
+			r->cur = prev;
+		sum->ops++;
+		if (err)
+			sum->failed++;
+		else
+			sum->ok++;
+		if (noop)
+			sum->noops++;
+		memset(&res, 0, sizeof(res));
+		res.op = op;
+		res.ino = r->cur ? r->cur->ino : 0;
+		res.err = err;
+		res.noop = noop;
+		res.detail = r->detail;
+		if (ops && ops->op)
+			ops->op(ops->arg, &res);
+		if (err || !r->cur || r->opts.verify == ESCK_VERIFY_END)
+			continue;
+		if (r->opts.verify == ESCK_VERIFY_FULL) {
+			retval = replay_verify(r, r->cur, 0, LBLK_LAST);
+		} else if (r->vlo <= r->vhi) {
+			uint32_t lo = r->vlo ? r->vlo - 1 : 0;
+			uint32_t hi =
+				r->vhi < LBLK_LAST ? r->vhi + 1 : LBLK_LAST;
+
+			retval = replay_verify(r, r->cur, lo, hi);
+		}
+		if (retval)
+			break;
+	}
+	if (!retval && r->opts.verify == ESCK_VERIFY_END) {
+		r->op = op;
+		for (i = 0; i < r->nr_files && !retval; i++)
+			retval = replay_verify(r, r->files[i], 0, LBLK_LAST);
+	}
+	es_cache_stats(&r->cache, &sum->cache);
+	return retval;
+}
+
+/* ---- no script: finish the orphan list as the kernel does at mount ---- */
+
+/* One orphan: truncate to i_size, or release it when no name is left. */
+static errcode_t orphan_one(struct esck_replay *r, uint32_t ino, int *released)
+{
+	struct ext2_inode inode;
+	errcode_t retval;
+
+	retval = ext2fs_read_inode(r->fs, ino, &inode);
+	if (retval)
+		return retval;
+	*released = !inode.i_links_count;
+	if (ext2fs_inode_has_valid_blocks2(r->fs, &inode)) {
+		retval = select_ino(r, ino, 0);
+		if (retval)
+			return retval;
+		retval =
+			truncate_cur(r, *released ? 0 : EXT2_I_SIZE(&inode), 1);
+		if (retval)
+			return retval;
+		retval = ext2fs_read_inode(r->fs, ino, &inode);
+		if (retval)
+			return retval;
+	} else {
+		/*
+		 * A fast symlink or an inline inode: no blocks to free, just
+		 * unlink it.
+		 */
+		if (r->fs->super->s_last_orphan == ino) {
+			r->fs->super->s_last_orphan = inode.i_dtime;
+			ext2fs_mark_super_dirty(r->fs);
+		}
+		inode.i_dtime = 0;
+	}
+	if (*released) {
+		/*
+		 * Freed as e2fsck's release_orphan_inode: dtime set, bitmap
+		 * cleared.
+		 */
+		inode.i_dtime = (__u32)time(NULL);
+		ext2fs_inode_alloc_stats2(r->fs, ino, -1,
+					  LINUX_S_ISDIR(inode.i_mode));
+	}
+	return ext2fs_write_inode(r->fs, ino, &inode);
+}
+
+errcode_t esck_replay_orphans(struct esck_replay *r,
+			      const struct esck_replay_ops *ops,
+			      struct esck_replay_summary *sum)
+{
+	struct esck_replay_result res;
+	struct esck_op op;
+	uint64_t seen = 0;
+	uint32_t ino;
+	errcode_t retval = 0, err;
+	int released;
+
+	if (!r || !sum)
+		return EINVAL;
+	memset(sum, 0, sizeof(*sum));
+	r->ops = ops;
+	r->sum = sum;
+	if (r->opts.dry_run)
+		return EROFS;
+	if (ext2fs_has_feature_orphan_file(r->fs->super) &&
+	    ext2fs_has_feature_orphan_present(r->fs->super))
+		return EXT2_ET_UNIMPLEMENTED;
+	while ((ino = r->fs->super->s_last_orphan) != 0) {
+		if (ops && ops->stop && ops->stop(ops->arg)) {
+			sum->interrupted = 1;
+			break;
+		}
+		/* A loop in the list must not run forever. */
+		if (ino > r->fs->super->s_inodes_count ||
+		    ++seen > r->fs->super->s_inodes_count)
+			return ESCK_ET_CORRUPT_TREE;
+		memset(&op, 0, sizeof(op));
+		op.type = ESCK_OP_TRUNCATE;
+		op.ino = ino;
+		r->op = &op;
+		r->detail = NULL;
+		released = 0;
+		err = txio_begin(r->fs->io);
+		if (!err)
+			err = orphan_one(r, ino, &released);
+		if (!err)
+			err = flush_fs(r);
+		if (!err)
+			err = txio_commit(r->fs->io);
+		if (err) {
+			retval = recover(r);
+			if (retval)
+				return retval;
+		}
+		op.offset = r->cur && r->cur->ino == ino ? r->cur->size : 0;
+		sum->ops++;
+		if (err)
+			sum->failed++;
+		else
+			sum->ok++;
+		memset(&res, 0, sizeof(res));
+		res.op = &op;
+		res.ino = ino;
+		res.err = err;
+		res.noop = released; /* for orphans: the inode was released */
+		res.detail = r->detail;
+		if (ops && ops->op)
+			ops->op(ops->arg, &res);
+		/* The list cannot go past an orphan that stays on it. */
+		if (err)
+			break;
+		if (!released && r->cur && r->cur->ino == ino)
+			retval = replay_verify(r, r->cur, 0, LBLK_LAST);
+		if (retval)
+			break;
+	}
+	es_cache_stats(&r->cache, &sum->cache);
+	return retval;
+}

@@ -1,0 +1,564 @@
+/* replay_extent.c --- unmap ranges of extent trees, reserve split blocks, load and look up extents */
+#include <errno.h>
+#include <string.h>
+
+#include "replay_int.h"
+
+#include <ext2fs/ext3_extents.h> /* after ext2fs.h: EXT_UNINIT_MAX_LEN */
+
+#define LBLK_LAST 0xfffffffeU /* the kernel's EXT_MAX_BLOCKS - 1 */
+
+static void free_data(ext2_filsys fs, struct ext2_inode *inode, uint64_t pblk,
+		      uint32_t n)
+{
+	/*
+	 * Our own free, not ext2fs_punch(): 1.47.0's punch_extent_blocks
+	 * refuses a run that ends at the filesystem's last block, after it
+	 * has already shortened the extent (reference/e2fsprogs.md §1.9).
+	 */
+	ext2fs_block_alloc_stats_range(fs, pblk, n, -1);
+	ext2fs_iblk_sub_blocks(fs, inode, n);
+}
+
+/*
+ * The kernel's first step of a punch: if end falls strictly inside an
+ * extent, split it at end + 1, so that the range ends on an extent end.
+ * This is done even when the range covers the extent's head, and the
+ * insert may grow the tree although the punch ends with no more extents
+ * than it started with: the kernel's tree has that shape too.
+ */
+static errcode_t split_at_end(ext2_extent_handle_t h, uint32_t end)
+{
+	struct ext2fs_extent e, right;
+	uint64_t es, ee;
+	errcode_t retval;
+
+	retval = ext2fs_extent_goto(h, end);
+	if (retval == EXT2_ET_EXTENT_NOT_FOUND ||
+	    retval == EXT2_ET_NO_CURRENT_NODE)
+		return 0;
+	if (retval)
+		return retval;
+	retval = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
+	if (retval)
+		return retval;
+	es = e.e_lblk;
+	ee = es + e.e_len - 1;
+	if (ee <= end)
+		return 0;
+	right = e;
+	right.e_lblk = (blk64_t)end + 1;
+	right.e_pblk = e.e_pblk + (end + 1 - es);
+	right.e_len = (uint32_t)(ee - end);
+	retval = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER, &right);
+	if (retval)
+		return retval;
+	retval = ext2fs_extent_fix_parents(h);
+	if (retval)
+		return retval;
+	retval = ext2fs_extent_goto(h, es);
+	if (retval)
+		return retval;
+	retval = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
+	if (retval)
+		return retval;
+	e.e_len = (uint32_t)(end - es + 1);
+	return ext2fs_extent_replace(h, 0, &e);
+}
+
+/*
+ * Right to left, as the kernel's ext4_ext_remove_space: after the split at
+ * the end, each step unmaps the part of one extent that overlaps
+ * [start, cur_end] -- all of it, or its tail -- then moves cur_end to just
+ * before that extent.  The handle aliases *inode, so node frees and root
+ * edits land in the caller's copy.
+ */
+errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
+			      struct ext2_inode *inode, uint32_t start,
+			      uint32_t end)
+{
+	ext2_filsys fs = r->fs;
+	ext2_extent_handle_t h;
+	struct ext2fs_extent e;
+	uint32_t cur_end = end, es, ee, os;
+	errcode_t retval;
+
+	if (start > end)
+		return 0;
+	retval = ext2fs_extent_open2(fs, ino, inode, &h);
+	if (retval)
+		return retval;
+	if (end < LBLK_LAST) {
+		retval = split_at_end(h, end);
+		if (retval)
+			goto out_free;
+	}
+	for (;;) {
+		retval = ext2fs_extent_goto(h, cur_end);
+		if (retval && retval != EXT2_ET_EXTENT_NOT_FOUND)
+			goto out_free;
+		retval = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
+		if (retval == EXT2_ET_NO_CURRENT_NODE) {
+			retval = 0; /* the tree is empty */
+			break;
+		}
+		if (retval)
+			goto out_free;
+		if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) || !e.e_len) {
+			retval = ESCK_ET_CORRUPT_TREE;
+			goto out_free;
+		}
+		es = (uint32_t)e.e_lblk;
+		ee = es + e.e_len - 1;
+		if (es > cur_end || ee < start)
+			break; /* nothing left in the range */
+		if (ee > cur_end) {
+			/*
+			 * The split above makes this impossible; the kernel
+			 * says the same.
+			 */
+			retval = ESCK_ET_CORRUPT_TREE;
+			goto out_free;
+		}
+		os = es > start ? es : start;
+
+		if (os == es) {
+			retval = ext2fs_extent_delete(h, 0);
+			if (retval)
+				goto out_free;
+			free_data(fs, inode, e.e_pblk, e.e_len);
+			/*
+			 * The next first entry of this leaf becomes its key.
+			 * fix_parents ends by going back to where it started;
+			 * when the delete emptied and freed the leaf, that
+			 * place is gone (NOT_FOUND, NO_CURRENT_NODE) after the
+			 * keys were fixed: the next goto repositions anyway.
+			 */
+			retval = ext2fs_extent_fix_parents(h);
+			if (retval == EXT2_ET_NO_CURRENT_NODE ||
+			    retval == EXT2_ET_EXTENT_NOT_FOUND)
+				retval = 0;
+		} else {
+			uint64_t pblk = e.e_pblk + (os - es);
+
+			e.e_len = os - es;
+			retval = ext2fs_extent_replace(h, 0, &e);
+			if (!retval)
+				free_data(fs, inode, pblk, ee - os + 1);
+		}
+		if (retval)
+			goto out_free;
+		if (os <= start)
+			break;
+		cur_end = os - 1;
+	}
+out_free:
+	ext2fs_extent_free(h);
+	return retval;
+}
+
+/*
+ * The leaf extent after lblk (the handle is on the one at or before it), or 0.
+ */
+static int next_extent(ext2_extent_handle_t h, uint32_t lblk,
+		       struct ext2fs_extent *n)
+{
+	struct ext2fs_extent e;
+
+	if (ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e))
+		return 0;
+	if (e.e_lblk > lblk) {
+		*n = e;
+		return 1;
+	}
+	while (!ext2fs_extent_get(h, EXT2_EXTENT_NEXT, &e)) {
+		if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) ||
+		    (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT))
+			continue;
+		if (e.e_lblk > lblk) {
+			*n = e;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Can a and b (a left of b) be one unwritten extent, as
+ * ext4_can_extents_be_merged?
+ */
+static int can_merge(const struct ext2fs_extent *a,
+		     const struct ext2fs_extent *b)
+{
+	return (a->e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
+	       (b->e_flags & EXT2_EXTENT_FLAGS_UNINIT) &&
+	       a->e_lblk + a->e_len == b->e_lblk &&
+	       a->e_pblk + a->e_len == b->e_pblk &&
+	       a->e_len + b->e_len <= EXT_UNINIT_MAX_LEN;
+}
+
+/* Map the unwritten run ex (a hole until now), merging with its neighbours. */
+static errcode_t insert_unwritten(ext2_extent_handle_t h,
+				  struct ext2fs_extent *ex)
+{
+	struct ext2fs_extent prev, next;
+	int have_prev = 0, have_next = 0;
+	errcode_t retval;
+
+	retval = ext2fs_extent_goto(h, ex->e_lblk);
+	if (!retval)
+		return ESCK_ET_CORRUPT_TREE; /* not a hole after all */
+	if (retval == EXT2_ET_EXTENT_NOT_FOUND &&
+	    !ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &prev))
+		have_prev = prev.e_lblk < ex->e_lblk;
+	else if (retval != EXT2_ET_EXTENT_NOT_FOUND &&
+		 retval != EXT2_ET_NO_CURRENT_NODE)
+		return retval;
+	if (have_prev || retval == EXT2_ET_EXTENT_NOT_FOUND)
+		have_next = next_extent(h, (uint32_t)ex->e_lblk, &next);
+
+	if (have_prev && can_merge(&prev, ex)) {
+		prev.e_len += ex->e_len;
+		if (have_next && can_merge(&prev, &next)) {
+			/*
+			 * Both sides: the right one goes, the left one grows
+			 * over it.
+			 */
+			retval = ext2fs_extent_goto(h, next.e_lblk);
+			if (!retval)
+				retval = ext2fs_extent_delete(h, 0);
+			if (!retval) {
+				retval = ext2fs_extent_fix_parents(h);
+				if (retval == EXT2_ET_NO_CURRENT_NODE ||
+				    retval == EXT2_ET_EXTENT_NOT_FOUND)
+					retval = 0;
+			}
+			if (retval)
+				return retval;
+			prev.e_len += next.e_len;
+		}
+		retval = ext2fs_extent_goto(h, prev.e_lblk);
+		if (!retval)
+			retval = ext2fs_extent_replace(h, 0, &prev);
+		return retval;
+	}
+	if (have_next && can_merge(ex, &next)) {
+		next.e_lblk = ex->e_lblk;
+		next.e_pblk = ex->e_pblk;
+		next.e_len += ex->e_len;
+		retval = ext2fs_extent_goto(h, ex->e_lblk + ex->e_len);
+		if (!retval)
+			retval = ext2fs_extent_replace(h, 0, &next);
+		if (!retval)
+			retval = ext2fs_extent_fix_parents(h);
+		return retval;
+	}
+	/*
+	 * Position on the extent before (insert after it), or the first one
+	 * (insert before).
+	 */
+	retval = ext2fs_extent_goto(h, ex->e_lblk);
+	if (retval == EXT2_ET_EXTENT_NOT_FOUND && have_prev)
+		retval = ext2fs_extent_insert(h, EXT2_EXTENT_INSERT_AFTER, ex);
+	else if (retval == EXT2_ET_EXTENT_NOT_FOUND ||
+		 retval == EXT2_ET_NO_CURRENT_NODE)
+		retval = ext2fs_extent_insert(h, 0, ex);
+	if (!retval)
+		retval = ext2fs_extent_fix_parents(h);
+	return retval;
+}
+
+/*
+ * fallocate(2) mode 0 / KEEP_SIZE on an extent file: unwritten extents over
+ * the holes of [start, end], existing blocks untouched.  Our own, not
+ * ext2fs_fallocate(): 1.47.0's fills the whole gap up to the next extent
+ * (149805bf), mapping blocks the kernel never would.
+ */
+errcode_t replay_falloc(struct esck_replay *r, uint32_t ino,
+			struct ext2_inode *inode, uint32_t start, uint32_t end)
+{
+	ext2_filsys fs = r->fs;
+	ext2_extent_handle_t h;
+	struct ext2fs_extent e, n, ex;
+	uint64_t lblk = start, hole_end, want;
+	blk64_t goal, pblk, plen;
+	errcode_t retval;
+
+	retval = ext2fs_extent_open2(fs, ino, inode, &h);
+	if (retval)
+		return retval;
+	while (lblk <= end) {
+		retval = ext2fs_extent_goto(h, lblk);
+		if (!retval) {
+			retval = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
+			if (retval)
+				break;
+			lblk = e.e_lblk + e.e_len; /* mapped: skip it */
+			continue;
+		}
+		if (retval != EXT2_ET_EXTENT_NOT_FOUND &&
+		    retval != EXT2_ET_NO_CURRENT_NODE)
+			break;
+		hole_end = end;
+		if (retval == EXT2_ET_EXTENT_NOT_FOUND &&
+		    next_extent(h, (uint32_t)lblk, &n) &&
+		    n.e_lblk - 1 < hole_end)
+			hole_end = n.e_lblk - 1;
+		want = hole_end - lblk + 1;
+		if (want > EXT_UNINIT_MAX_LEN)
+			want = EXT_UNINIT_MAX_LEN;
+		goal = ext2fs_find_inode_goal(fs, ino, inode, (blk64_t)lblk);
+		retval =
+			ext2fs_new_range(fs, 0, goal, want, NULL, &pblk, &plen);
+		if (retval == EXT2_ET_BLOCK_ALLOC_FAIL)
+			retval = ENOSPC;
+		if (retval)
+			break;
+		ext2fs_block_alloc_stats_range(fs, pblk, (blk_t)plen, +1);
+		retval = ext2fs_iblk_add_blocks(fs, inode, plen);
+		if (retval)
+			break;
+		memset(&ex, 0, sizeof(ex));
+		ex.e_lblk = lblk;
+		ex.e_pblk = pblk;
+		ex.e_len = (uint32_t)plen;
+		ex.e_flags = EXT2_EXTENT_FLAGS_UNINIT;
+		retval = insert_unwritten(h, &ex);
+		if (retval)
+			break;
+		lblk += plen;
+	}
+	ext2fs_extent_free(h);
+	return retval;
+}
+
+/* fs->get_alloc_block while a reservation is active: reserved blocks only. */
+static struct esck_replay *resv_owner;
+
+static errcode_t resv_alloc(ext2_filsys fs, blk64_t goal, blk64_t *ret)
+{
+	struct esck_replay *r = resv_owner;
+
+	(void)goal;
+	if (!r || r->fs != fs || r->used_resv >= r->nr_resv)
+		return EXT2_ET_BLOCK_ALLOC_FAIL;
+	/*
+	 * Still marked in the bitmap; ext2fs_alloc_block3 does the accounting.
+	 */
+	*ret = r->resv[r->used_resv++];
+	return 0;
+}
+
+/* How many nodes on the path to lblk are full, from the leaf up. */
+static errcode_t full_nodes_on_path(ext2_extent_handle_t h, uint32_t lblk,
+				    unsigned int *full)
+{
+	struct ext2_extent_info info;
+	struct ext2fs_extent e;
+	errcode_t retval;
+
+	*full = 0;
+	retval = ext2fs_extent_goto(h, lblk);
+	if (retval)
+		return retval;
+	for (;;) {
+		retval = ext2fs_extent_get_info(h, &info);
+		if (retval)
+			return retval;
+		if (info.num_entries < info.max_entries)
+			return 0;
+		(*full)++;
+		if (info.curr_level == 0)
+			return 0;
+		retval = ext2fs_extent_get(h, EXT2_EXTENT_UP, &e);
+		if (retval)
+			return retval;
+	}
+}
+
+errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
+			       struct ext2_inode *inode, uint32_t start,
+			       uint32_t end)
+{
+	ext2_filsys fs = r->fs;
+	ext2_extent_handle_t h;
+	struct ext2fs_extent e;
+	unsigned int need = 0, i;
+	blk64_t goal, b;
+	errcode_t retval;
+
+	r->nr_resv = r->used_resv = 0;
+	if (start > end || end == LBLK_LAST)
+		return 0;
+	retval = ext2fs_extent_open2(fs, ino, inode, &h);
+	if (retval)
+		return retval;
+	/* Only an extent holding both end and end + 1 is split. */
+	retval = ext2fs_extent_goto(h, end);
+	if (retval == EXT2_ET_EXTENT_NOT_FOUND) {
+		retval = 0;
+		goto out_free;
+	}
+	if (retval)
+		goto out_free;
+	retval = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
+	if (retval)
+		goto out_free;
+	if (e.e_lblk + e.e_len - 1 <= end)
+		goto out_free;
+	/* Each full node from the leaf up splits, the root included. */
+	retval = full_nodes_on_path(h, end, &need);
+	if (retval)
+		goto out_free;
+	if (need > REPLAY_MAX_RESV)
+		need = REPLAY_MAX_RESV;
+	goal = ext2fs_find_inode_goal(fs, ino, inode, 0);
+	for (i = 0; i < need; i++) {
+		retval = ext2fs_new_block2(fs, goal, NULL, &b);
+		if (retval) {
+			replay_release_reserve(r);
+			retval = retval == EXT2_ET_BLOCK_ALLOC_FAIL ? ENOSPC
+								    : retval;
+			goto out_free;
+		}
+		ext2fs_mark_block_bitmap2(fs->block_map, b);
+		r->resv[r->nr_resv++] = b;
+		goal = b;
+	}
+	if (need) {
+		resv_owner = r;
+		ext2fs_set_alloc_block_callback(fs, resv_alloc, NULL);
+	}
+out_free:
+	ext2fs_extent_free(h);
+	return retval;
+}
+
+void replay_release_reserve(struct esck_replay *r)
+{
+	unsigned int i;
+
+	if (r->fs && resv_owner == r)
+		ext2fs_set_alloc_block_callback(r->fs, NULL, NULL);
+	if (resv_owner == r)
+		resv_owner = NULL;
+	for (i = r->used_resv; i < r->nr_resv && r->fs; i++)
+		ext2fs_unmark_block_bitmap2(r->fs->block_map, r->resv[i]);
+	r->nr_resv = r->used_resv = 0;
+}
+
+errcode_t replay_disk_lookup(struct esck_replay *r, uint32_t ino,
+			     struct ext2_inode *inode, uint32_t lblk,
+			     unsigned int *type, uint64_t *pblk)
+{
+	int ret_flags = 0;
+	blk64_t phys = 0;
+	errcode_t retval;
+
+	retval = ext2fs_bmap2(r->fs, ino, inode, NULL, 0, lblk, &ret_flags,
+			      &phys);
+	if (retval)
+		return retval;
+	*pblk = phys;
+	if (!phys)
+		*type = ES_HOLE;
+	else
+		*type = (ret_flags & BMAP_RET_UNINIT) ? ES_UNWRITTEN
+						      : ES_WRITTEN;
+	return 0;
+}
+
+/*
+ * Walk the leaves overlapping [start, end]; cache each piece and the holes
+ * between.
+ */
+static errcode_t walk_into_cache(struct esck_replay *r, struct replay_file *f,
+				 uint32_t start, uint32_t end, int modify)
+{
+	ext2_extent_handle_t h;
+	struct ext2fs_extent e;
+	struct ext2_inode inode;
+	uint64_t next = start, s, t;
+	unsigned int type;
+	errcode_t retval;
+	int op = EXT2_EXTENT_ROOT;
+
+	retval = ext2fs_read_inode(r->fs, f->ino, &inode);
+	if (retval)
+		return retval;
+	if (!(inode.i_flags & EXT4_EXTENTS_FL))
+		return 0;
+	retval = ext2fs_extent_open2(r->fs, f->ino, &inode, &h);
+	if (retval)
+		return retval;
+	/*
+	 * Start at the leaf holding start, not at the root: a range is O(its
+	 * extents).
+	 */
+	if (start) {
+		retval = ext2fs_extent_goto(h, start);
+		if (!retval || retval == EXT2_ET_EXTENT_NOT_FOUND)
+			op = EXT2_EXTENT_CURRENT;
+	}
+	for (;;) {
+		retval = ext2fs_extent_get(h, op, &e);
+		op = EXT2_EXTENT_NEXT;
+		if (retval == EXT2_ET_EXTENT_NO_NEXT ||
+		    retval == EXT2_ET_NO_CURRENT_NODE) {
+			retval = 0;
+			break;
+		}
+		if (retval && retval != EXT2_ET_EXTENT_CSUM_INVALID)
+			break;
+		retval = 0;
+		if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) ||
+		    (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT) || !e.e_len)
+			continue;
+		if (e.e_lblk > end)
+			break;
+		if (e.e_lblk + e.e_len - 1 < start)
+			continue;
+		s = e.e_lblk > start ? e.e_lblk : start;
+		t = e.e_lblk + e.e_len - 1 < end ? e.e_lblk + e.e_len - 1 : end;
+		if (s > next) {
+			if (modify)
+				es_insert(&f->tree, (uint32_t)next,
+					  (uint32_t)(s - next), 0, ES_HOLE);
+			else
+				es_cache_extent(&f->tree, (uint32_t)next,
+						(uint32_t)(s - next), 0,
+						ES_HOLE, NULL);
+		}
+		type = (e.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ? ES_UNWRITTEN
+							      : ES_WRITTEN;
+		if (modify)
+			es_insert(&f->tree, (uint32_t)s, (uint32_t)(t - s + 1),
+				  e.e_pblk + (s - e.e_lblk), type);
+		else
+			es_cache_extent(&f->tree, (uint32_t)s,
+					(uint32_t)(t - s + 1),
+					e.e_pblk + (s - e.e_lblk), type, NULL);
+		next = t + 1;
+	}
+	/* A modify of a range says all of it: what no extent maps is a hole. */
+	if (!retval && modify && next <= end)
+		es_insert(&f->tree, (uint32_t)next, (uint32_t)(end - next + 1),
+			  0, ES_HOLE);
+	ext2fs_extent_free(h);
+	return retval;
+}
+
+errcode_t replay_load_cache(struct esck_replay *r, struct replay_file *f)
+{
+	if (!f->ino)
+		return 0;
+	return walk_into_cache(r, f, 0, LBLK_LAST, 0);
+}
+
+errcode_t replay_cache_range(struct esck_replay *r, struct replay_file *f,
+			     uint32_t start, uint32_t end)
+{
+	if (!f->ino || start > end)
+		return 0;
+	return walk_into_cache(r, f, start, end, 1);
+}

@@ -1,0 +1,108 @@
+/* replay_verify.c --- after an op, compare the cache with a raw re-read of the on-disk tree */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "replay_int.h"
+
+struct verify_ctx {
+	struct esck_replay *r;
+	struct replay_file *f;
+	uint32_t lo, hi;
+	uint64_t found;
+};
+
+static errcode_t read_block(void *arg, uint64_t blk, void *buf)
+{
+	struct esck_replay *r = arg;
+
+	return io_channel_read_blk64(r->fs->io, blk, 1, buf);
+}
+
+static void emit(struct verify_ctx *v, const struct esck_problem *p,
+		 uint64_t size_cache, uint64_t size_disk)
+{
+	struct esck_replay_divergence d;
+	struct esck_replay *r = v->r;
+
+	memset(&d, 0, sizeof(d));
+	d.op = r->op;
+	d.ino = v->f->ino;
+	d.problem = p;
+	d.size_cache = size_cache;
+	d.size_disk = size_disk;
+	if (!p)
+		snprintf(d.what, sizeof(d.what),
+			 "inode %u: i_size %llu in the cache, %llu on disk",
+			 v->f->ino, (unsigned long long)size_cache,
+			 (unsigned long long)size_disk);
+	else if (p->lblk != ESCK_NONE && p->len != ESCK_NONE)
+		snprintf(d.what, sizeof(d.what),
+			 "inode %u: %s: logical blocks %llu-%llu: %s",
+			 v->f->ino, esck_problem_name(p->id),
+			 (unsigned long long)p->lblk,
+			 (unsigned long long)(p->lblk + p->len - 1),
+			 esck_problem_message(p->id));
+	else
+		snprintf(d.what, sizeof(d.what), "inode %u: %s: %s", v->f->ino,
+			 esck_problem_name(p->id), esck_problem_message(p->id));
+	v->found++;
+	if (r->sum)
+		r->sum->divergences++;
+	if (r->ops && r->ops->divergence)
+		r->ops->divergence(r->ops->arg, &d);
+}
+
+/* Only what falls in the range counts; the tree's own damage always does. */
+static void on_problem(void *arg, const struct esck_problem *p)
+{
+	struct verify_ctx *v = arg;
+
+	if (p->lblk != ESCK_NONE && p->len != ESCK_NONE && p->len &&
+	    (p->lblk > v->hi || p->lblk + p->len - 1 < v->lo))
+		return;
+	emit(v, p, 0, 0);
+}
+
+errcode_t replay_verify(struct esck_replay *r, struct replay_file *f,
+			uint32_t lo, uint32_t hi)
+{
+	struct esck_raw_geometry geo;
+	struct esck_raw_tree raw;
+	struct ext2_inode inode;
+	struct verify_ctx v;
+	errcode_t retval;
+
+	if (!f || !f->ino || r->opts.dry_run)
+		return 0;
+	memset(&v, 0, sizeof(v));
+	v.r = r;
+	v.f = f;
+	v.lo = lo;
+	v.hi = hi;
+	/* Bypass the inode cache: the question is what the disk holds. */
+	ext2fs_flush_icache(r->fs);
+	retval = ext2fs_read_inode(r->fs, f->ino, &inode);
+	if (retval)
+		return retval;
+	if (EXT2_I_SIZE(&inode) != f->size)
+		emit(&v, NULL, f->size, EXT2_I_SIZE(&inode));
+	if (!(inode.i_flags & EXT4_EXTENTS_FL))
+		return 0;
+
+	memset(&geo, 0, sizeof(geo));
+	geo.block_size = r->fs->blocksize;
+	geo.blocks_count = ext2fs_blocks_count(r->fs->super);
+	geo.first_data_block = r->fs->super->s_first_data_block;
+	geo.has_csum = ext2fs_has_feature_metadata_csum(r->fs->super);
+	geo.csum_seed = r->fs->csum_seed;
+	geo.read_block = read_block;
+	geo.arg = r;
+	memset(&raw, 0, sizeof(raw));
+	retval = esck_raw_read_tree(&geo, f->ino, inode.i_generation,
+				    inode.i_block, &raw, on_problem, &v);
+	if (!retval)
+		esck_compare_cache_raw(&f->tree, &raw, f->ino, on_problem, &v);
+	esck_raw_tree_free(&raw);
+	return retval;
+}

@@ -1,0 +1,237 @@
+/* test-txio.c --- replay ops are all-or-nothing (fail the Nth write: image unchanged); divergences are caught */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "replay.h"
+#include "txio.h"
+#include "../unit/tap.h"
+
+static char dir[] = "/tmp/esck-test-txio.XXXXXX";
+
+__attribute__((format(printf, 1, 2))) static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static int same_file(const char *a, const char *b)
+{
+	FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+	int ca, cb, same = fa && fb;
+
+	while (same) {
+		ca = getc(fa);
+		cb = getc(fb);
+		if (ca != cb)
+			same = 0;
+		if (ca == EOF || cb == EOF)
+			break;
+	}
+	if (fa)
+		fclose(fa);
+	if (fb)
+		fclose(fb);
+	return same;
+}
+
+static void count_failed(void *arg, const struct esck_replay_result *r)
+{
+	if (r->err)
+		(*(int *)arg)++;
+}
+
+/*
+ * Run "open f" + one op on a copy of base, failing write n.  Returns 1 if
+ * some write failed (the op must then have failed and the image be
+ * unchanged), 0 if the op ran with fewer than n writes.
+ */
+static int sweep_one(const char *base, const char *name, const char *text,
+		     uint64_t n)
+{
+	char img[512], errbuf[256];
+	struct esck_replay_opts opts;
+	struct esck_replay_summary sum;
+	struct esck_replay_ops ops;
+	struct esck_script s;
+	struct esck_replay *r;
+	int failed = 0, hit;
+	errcode_t err;
+
+	snprintf(img, sizeof(img), "%s/work.img", dir);
+	if (sh("cp %s %s", base, img))
+		return ok(0, "%s: copy the image", name), 0;
+	memset(&s, 0, sizeof(s));
+	err = esck_script_parse(name, text, strlen(text), &s, errbuf,
+				sizeof(errbuf));
+	if (err)
+		return ok(0, "%s: parse: %s", name, errbuf), 0;
+	memset(&opts, 0, sizeof(opts));
+	opts.fail_write = n;
+	memset(&ops, 0, sizeof(ops));
+	ops.op = count_failed;
+	ops.arg = &failed;
+	err = esck_replay_open(img, &opts, &r);
+	if (err) {
+		esck_script_free(&s);
+		return ok(0, "%s: open: %ld", name, (long)err), 0;
+	}
+	err = esck_replay_run(r, &s, &ops, &sum);
+	esck_replay_close(r);
+	esck_script_free(&s);
+	hit = txio_writes_seen() >= n;
+	txio_set_fail_write(0);
+	if (err)
+		return ok(0, "%s: write %llu: run failed: %ld", name,
+			  (unsigned long long)n, (long)err),
+		       0;
+	if (!hit) {
+		ok(failed == 0, "%s: succeeds with %llu writes", name,
+		   (unsigned long long)n - 1);
+		ok(sh("e2fsck -fn %s >/dev/null 2>&1", img) == 0,
+		   "%s: e2fsck clean", name);
+		return 0;
+	}
+	ok(failed == 1 && same_file(img, base),
+	   "%s: write %llu fails: op failed (%d) and the image is unchanged",
+	   name, (unsigned long long)n, failed);
+	return 1;
+}
+
+static void sweep(const char *base, const char *name, const char *text)
+{
+	uint64_t n;
+
+	for (n = 1; n < 200; n++)
+		if (!sweep_one(base, name, text, n))
+			return;
+	ok(0, "%s: still writing after 200 writes", name);
+}
+
+struct div_seen {
+	int n, extra;
+	uint64_t lo, hi;
+};
+
+static void on_div(void *arg, const struct esck_replay_divergence *d)
+{
+	struct div_seen *ds = arg;
+
+	ds->n++;
+	if (d->problem && d->problem->id == ESCK_PR_CACHE_EXTRA) {
+		ds->extra++;
+		ds->lo = d->problem->lblk;
+		ds->hi = d->problem->lblk + d->problem->len - 1;
+	}
+}
+
+/*
+ * The verifier must see a disk that changed behind the cache: load /f's
+ * cache, punch blocks 50-59 with debugfs, verify (--verify=end).
+ */
+static void divergence(const char *base)
+{
+	const char *t1 = "open f\n", *t2 = "inode 12\n";
+	struct esck_replay_opts opts;
+	struct esck_replay_summary sum;
+	struct esck_replay_ops ops;
+	struct esck_script s1, s2;
+	struct esck_replay *r;
+	struct div_seen ds;
+	char img[512], errbuf[256];
+
+	snprintf(img, sizeof(img), "%s/div.img", dir);
+	memset(&opts, 0, sizeof(opts));
+	memset(&s1, 0, sizeof(s1));
+	memset(&s2, 0, sizeof(s2));
+	memset(&ds, 0, sizeof(ds));
+	memset(&ops, 0, sizeof(ops));
+	ops.divergence = on_div;
+	ops.arg = &ds;
+	opts.verify = ESCK_VERIFY_END;
+	if (sh("cp %s %s", base, img) ||
+	    esck_script_parse("s1", t1, strlen(t1), &s1, errbuf,
+			      sizeof(errbuf)) ||
+	    esck_script_parse("s2", t2, strlen(t2), &s2, errbuf,
+			      sizeof(errbuf)) ||
+	    esck_replay_open(img, &opts, &r)) {
+		ok(0, "divergence: setup");
+		goto out;
+	}
+	ok(!esck_replay_run(r, &s1, &ops, &sum) && ds.n == 0,
+	   "divergence: none before");
+	sh("debugfs -w -R 'punch f 50 59' %s >/dev/null 2>&1", img);
+	ok(!esck_replay_run(r, &s2, &ops, &sum) && sum.divergences >= 1,
+	   "divergence: found after the disk changed");
+	ok(ds.extra == 1 && ds.lo == 50 && ds.hi == 59,
+	   "divergence: CACHE_EXTRA over blocks 50-59 (%d, %llu-%llu)",
+	   ds.extra, (unsigned long long)ds.lo, (unsigned long long)ds.hi);
+	esck_replay_close(r);
+out:
+	esck_script_free(&s1);
+	esck_script_free(&s2);
+}
+
+int main(void)
+{
+	char base[512], deep[512], data[512];
+
+	if (!mkdtemp(dir)) {
+		printf("1..0 # SKIP cannot make a scratch directory\n");
+		return 0;
+	}
+	snprintf(base, sizeof(base), "%s/base.img", dir);
+	snprintf(deep, sizeof(deep), "%s/deep.img", dir);
+	snprintf(data, sizeof(data), "%s/data", dir);
+	if (sh("head -c 409600 /dev/urandom | tr '\\000' '\\001' >%s", data) ||
+	    sh("mke2fs -q -F -t ext4 -b 1024 -O ^has_journal %s 8M >/dev/null "
+	       "2>&1",
+	       base) ||
+	    sh("debugfs -w -R 'write %s f' %s >/dev/null 2>&1", data, base)) {
+		printf("1..0 # SKIP mke2fs or debugfs failed\n");
+		sh("rm -rf %s", dir);
+		return 0;
+	}
+	divergence(base);
+	sweep(base, "fpunch-middle", "open f\nfpunch 5000 20000\n");
+	sweep(base, "truncate", "open f\ntruncate 100000\n");
+	sweep(base, "falloc", "open f\nfalloc 500000 100000\n");
+	sweep(base, "open-create", "open -f new\n");
+
+	/*
+	 * A fuller root: three punches make four extents; the fourth splits it.
+	 */
+	if (!sh("cp %s %s", base, deep)) {
+		char img[512];
+		struct esck_replay_opts opts;
+		struct esck_replay_summary sum;
+		struct esck_script s;
+		struct esck_replay *r;
+		char errbuf[256];
+		const char *t = "open f\nfpunch 10240 1024\nfpunch 20480 "
+				"1024\nfpunch 30720 1024\n";
+
+		memset(&opts, 0, sizeof(opts));
+		memset(&s, 0, sizeof(s));
+		snprintf(img, sizeof(img), "%s", deep);
+		if (!esck_script_parse("prep", t, strlen(t), &s, errbuf,
+				       sizeof(errbuf)) &&
+		    !esck_replay_open(img, &opts, &r)) {
+			esck_replay_run(r, &s, NULL, &sum);
+			esck_replay_close(r);
+		}
+		esck_script_free(&s);
+		sweep(deep, "split-root", "open f\nfpunch 102400 1024\n");
+		sweep(deep, "truncate-deep", "open f\ntruncate 0\n");
+	}
+	sh("rm -rf %s", dir);
+	return done();
+}
