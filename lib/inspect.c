@@ -9,8 +9,11 @@
 #define EXT4_VERITY_FL		0x00100000	/* verity metadata lives past EOF */
 #endif
 
-/* Inode table blocks per read: whole flex groups' tables come in a few calls. */
-#define SCAN_BUFFER_BLOCKS	512
+/*
+ * Inode table blocks per read: 256 KiB at 4 KiB blocks, large enough that
+ * reads are few and small enough not to dominate a small run's memory.
+ */
+#define SCAN_BUFFER_BLOCKS	64
 
 /* 0, or ENOMEM: the caller then reports the problem at once, out of order but not lost. */
 static int pbuf_push(struct esck_pbuf *b, const struct esck_problem *p)

@@ -229,7 +229,7 @@ int esck_is_metadata(void *arg, uint64_t blk)
  * Beyond this the log is dropped and freed: other_ino is a courtesy, not a
  * check, and must not cost a fragmented filesystem megabytes.
  */
-#define CLAIMS_MAX	(UINT64_C(1) << 16)
+#define CLAIMS_MAX	(UINT64_C(1) << 14)
 /* Each lookup is a linear scan; many duplicates give up naming the other. */
 #define DUP_LOOKUPS_MAX	4096
 
