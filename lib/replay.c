@@ -388,6 +388,30 @@ static errcode_t write_cur(struct esck_replay *r, struct ext2_inode *inode)
 	return ext2fs_write_inode(r->fs, r->cur->ino, inode);
 }
 
+/*
+ * What fallocate(2) checks before a punch or a preallocation, in its order:
+ * a zero length is EINVAL, the file must be one these ops apply to, and
+ * the range must end within the largest file size.
+ */
+static errcode_t range_op_prologue(struct esck_replay *r, const struct esck_op *op,
+				   struct ext2_inode *inode)
+{
+	errcode_t retval;
+
+	retval = read_cur(r, inode);
+	if (retval)
+		return retval;
+	if (!op->length)
+		return EINVAL;
+	retval = check_file(r, inode, 1);
+	if (retval)
+		return retval;
+	if (op->offset + op->length > max_bytes(r) ||
+	    op->offset + op->length < op->offset)
+		return EFBIG;
+	return 0;
+}
+
 static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
 			   int *noop)
 {
@@ -397,16 +421,9 @@ static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
 	uint32_t hb, tb;
 	errcode_t retval;
 
-	retval = read_cur(r, &inode);
+	retval = range_op_prologue(r, op, &inode);
 	if (retval)
 		return retval;
-	if (!op->length)
-		return EINVAL;
-	retval = check_file(r, &inode, 1);
-	if (retval)
-		return retval;
-	if (off + op->length > max_bytes(r) || off + op->length < off)
-		return EFBIG;
 	bs = r->fs->blocksize;
 	size = f->size;
 	if (off >= size) {
@@ -593,17 +610,9 @@ static errcode_t op_falloc(struct esck_replay *r, const struct esck_op *op)
 	uint64_t bs, start, end, new_size;
 	errcode_t retval;
 
-	retval = read_cur(r, &inode);
+	retval = range_op_prologue(r, op, &inode);
 	if (retval)
 		return retval;
-	if (!op->length)
-		return EINVAL;
-	retval = check_file(r, &inode, 1);
-	if (retval)
-		return retval;
-	if (op->offset + op->length > max_bytes(r) ||
-	    op->offset + op->length < op->offset)
-		return EFBIG;
 	bs = r->fs->blocksize;
 	start = op->offset / bs;
 	end = (op->offset + op->length + bs - 1) / bs - 1;
