@@ -7,8 +7,8 @@
 /*
  * malloc() would round a 40-byte entry up to 48 and add its own header, so
  * entries are carved out of large chunks, as the kernel's slab cache does.
- * Chunks double from 64 KiB (a small inode costs little) to 1 MiB (the
- * slack stays under 1 MiB however large the cache).  Chunks from 256 KiB on
+ * Chunks double from 64 KiB (a small inode costs little) to 256 KiB (the
+ * slack stays under 256 KiB however large the cache).  Chunks of 256 KiB
  * are mapped with MAP_POPULATE: a cache of a million entries is 40 MB of new
  * memory, and taking it one page fault at a time costs more than building
  * the tree where faults are expensive (in virtual machines, ten times more
@@ -19,7 +19,7 @@
  * free list would hide it; nr_chunks then counts objects.
  */
 #define CHUNK_MIN	(UINT64_C(64) << 10)
-#define CHUNK_MAX	(UINT64_C(1) << 20)
+#define CHUNK_MAX	(UINT64_C(256) << 10)
 #define CHUNK_MAP_MIN	(UINT64_C(256) << 10)	/* from here on: mmap, populated */
 
 #if defined(__SANITIZE_ADDRESS__)
