@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "esck_int.h"
+#include "grow.h"
 
 #ifndef EXT4_VERITY_FL
 #define EXT4_VERITY_FL		0x00100000	/* verity metadata lives past EOF */
@@ -18,15 +19,12 @@
 /* 0, or ENOMEM: the caller then reports the problem at once, out of order but not lost. */
 static int pbuf_push(struct esck_pbuf *b, const struct esck_problem *p)
 {
-	if (b->nr == b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 16;
-		struct esck_problem *n = realloc(b->p, cap * sizeof(*n));
+	void *arr = b->p;
+	int rc = esck_grow(&arr, &b->cap, b->nr, sizeof(*b->p), 16);
 
-		if (!n)
-			return ENOMEM;
-		b->p = n;
-		b->cap = cap;
-	}
+	b->p = arr;
+	if (rc)
+		return rc;
 	b->p[b->nr++] = *p;
 	return 0;
 }

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "ondisk.h"
+#include "grow.h"
 
 #define RAW_MAGIC		0xF30Au
 #define RAW_HDR_SIZE		12u
@@ -166,24 +167,6 @@ static int seen_test_and_set(struct walk *w, uint64_t blk)
 	return 0;
 }
 
-static int grow(void **arr, size_t *cap, size_t nr, size_t size)
-{
-	size_t ncap;
-	void *n;
-
-	if (nr < *cap)
-		return 0;
-	ncap = *cap ? 2 * *cap : 16;
-	if (ncap > SIZE_MAX / size)
-		return ENOMEM;
-	n = realloc(*arr, ncap * size);
-	if (!n)
-		return ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 static int add_node(struct walk *w, uint64_t blk)
 {
 	struct esck_raw_tree *out = w->out;
@@ -192,7 +175,7 @@ static int add_node(struct walk *w, uint64_t blk)
 
 	if (w->v)
 		return w->v->node ? w->v->node(w->v->arg, blk) : 0;
-	rc = grow(&arr, &out->cap_nodes, out->nr_nodes, sizeof(*out->nodes));
+	rc = esck_grow(&arr, &out->cap_nodes, out->nr_nodes, sizeof(*out->nodes), 16);
 
 	out->nodes = arr;
 	if (rc)
@@ -209,7 +192,7 @@ static int add_extent(struct walk *w, const struct esck_raw_extent *e)
 
 	if (w->v)
 		return w->v->extent ? w->v->extent(w->v->arg, e) : 0;
-	rc = grow(&arr, &out->cap, out->nr, sizeof(*out->ext));
+	rc = esck_grow(&arr, &out->cap, out->nr, sizeof(*out->ext), 16);
 
 	out->ext = arr;
 	if (rc)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "replay_int.h"
 
 #include <ext2fs/ext3_extents.h> /* after ext2fs.h: it needs its types */
@@ -143,17 +144,13 @@ static struct replay_file *find_file(struct esck_replay *r, uint32_t ino)
 static errcode_t add_file(struct esck_replay *r, uint32_t ino, uint64_t size,
 			  struct replay_file **ret)
 {
-	struct replay_file *f, **n;
+	struct replay_file *f;
+	void *arr = r->files;
+	int rc = esck_grow(&arr, &r->cap_files, r->nr_files, sizeof(*r->files), 8);
 
-	if (r->nr_files == r->cap_files) {
-		size_t cap = r->cap_files ? r->cap_files * 2 : 8;
-
-		n = realloc(r->files, cap * sizeof(*n));
-		if (!n)
-			return ENOMEM;
-		r->files = n;
-		r->cap_files = cap;
-	}
+	r->files = arr;
+	if (rc)
+		return rc;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return ENOMEM;

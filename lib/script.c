@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "esck_err.h"
+#include "grow.h"
 #include "script.h"
 
 #define MAX_ARGS 16
@@ -235,15 +236,12 @@ static errcode_t parse_command(struct parser *p, int argc, char **argv,
 
 static errcode_t push(struct esck_script *s, const struct esck_op *op)
 {
-	if (s->nr == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct esck_op *ops = realloc(s->ops, cap * sizeof(*ops));
+	void *arr = s->ops;
+	int rc = esck_grow(&arr, &s->cap, s->nr, sizeof(*s->ops), 16);
 
-		if (!ops)
-			return ENOMEM;
-		s->ops = ops;
-		s->cap = cap;
-	}
+	s->ops = arr;
+	if (rc)
+		return rc;
 	s->ops[s->nr++] = *op;
 	return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "txio.h"
 
 #define TXIO_MAGIC 0x74786f31u /* "txo1": our private data, not a channel */
@@ -83,21 +84,17 @@ static errcode_t save_range(struct txio_private *p, uint64_t off, uint64_t len)
 	uint64_t n = (last - first) * bs;
 	struct txio_image *im;
 	errcode_t retval;
-	void *buf;
+	void *arr, *buf;
 
 	if (!p->in_tx || !len)
 		return 0;
 	if (n > INT32_MAX)
 		return EXT2_ET_UNIMPLEMENTED;
-	if (p->nr == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-
-		im = realloc(p->img, cap * sizeof(*im));
-		if (!im)
-			return ENOMEM;
-		p->img = im;
-		p->cap = cap;
-	}
+	arr = p->img;
+	retval = esck_grow(&arr, &p->cap, p->nr, sizeof(*p->img), 64);
+	p->img = arr;
+	if (retval)
+		return retval;
 	buf = malloc(n);
 	if (!buf)
 		return ENOMEM;
