@@ -16,6 +16,7 @@ void es_cache_init(struct es_cache *c)
 	c->alloc.alloc = es_slab_alloc;
 	c->alloc.free = es_slab_free;
 	c->alloc.footprint = es_slab_footprint;
+	c->alloc.free_all = es_slab_free_all;
 	c->alloc.priv = &c->slab;
 	c->policy = ES_POLICY_NOFAIL;
 }
@@ -178,7 +179,17 @@ void es_tree_release(struct es_tree *t)
 {
 	struct es_cache *c = t->cache;
 	struct es_rb_node *rb = t->root, *parent;
+	struct es_node *n, *next;
 
+	/* The last tree of a cache (inspect's one inode) goes in O(1). */
+	if (t->all_nr && c->alloc.free_all &&
+	    c->alloc.free_all(c->alloc.priv, t->all_nr))
+		rb = NULL;
+	else
+		for (n = t->pending; n; n = next) {
+			next = es_node_of(n->rb.right);
+			es_node_free(c, n);
+		}
 	/* Post-order walk that frees as it climbs: O(n), no rebalancing. */
 	while (rb) {
 		if (rb->left) {
@@ -206,6 +217,8 @@ void es_tree_release(struct es_tree *t)
 	list_del(&c->all_head, t, ALL_LIST);
 	c->st.trees--;
 	t->root = NULL;
+	t->pending = NULL;
+	t->pending_nr = 0;
 	t->rightmost = t->cache_es = NULL;
 	t->all_nr = t->shk_nr = 0;
 }

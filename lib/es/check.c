@@ -22,9 +22,18 @@ int es_check(const struct es_tree *t, char *msg, size_t msglen)
 	int cache_es_seen = t->cache_es == NULL;
 	unsigned int type;
 
-	if (es_rb_verify(t->root, msg, msglen))
+	/* Pending appends are checked where they are, not settled first. */
+	if (t->pending) {
+		if (t->root) {
+			snprintf(msg, msglen, "tree %llu: pending appends to a built tree",
+				 (unsigned long long)t->id);
+			return EUCLEAN;
+		}
+	} else if (es_rb_verify(t->root, msg, msglen)) {
 		return EUCLEAN;
-	for (n = tree_first(t); n; prev = n, n = node_next(n)) {
+	}
+	for (n = t->pending ? t->pending : es_node_of(es_rb_first(t->root)); n;
+	     prev = n, n = t->pending ? es_node_of(n->rb.right) : node_next(n)) {
 		type = node_type(n);
 		count++;
 		if (n->len == 0)
@@ -48,6 +57,12 @@ int es_check(const struct es_tree *t, char *msg, size_t msglen)
 			keep++;
 		if (n == t->cache_es)
 			cache_es_seen = 1;
+	}
+	if (t->pending && count != t->pending_nr) {
+		snprintf(msg, msglen, "tree %llu: %llu pending appends listed, %llu counted",
+			 (unsigned long long)t->id, (unsigned long long)count,
+			 (unsigned long long)t->pending_nr);
+		return EUCLEAN;
 	}
 	if (t->rightmost != prev) {
 		snprintf(msg, msglen, "tree %llu: the rightmost pointer is stale",

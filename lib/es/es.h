@@ -80,6 +80,13 @@ struct es_allocator {
 	void *(*alloc)(void *priv);
 	void (*free)(void *priv, void *obj);
 	uint64_t (*footprint)(void *priv);	/* bytes held; may be NULL */
+	/*
+	 * May be NULL.  The caller is about to free n objects without naming
+	 * them: if that is every object the allocator has handed out, it may
+	 * take them all back at once and return 1; otherwise it returns 0 and
+	 * they are freed one by one.
+	 */
+	int (*free_all)(void *priv, uint64_t n);
 	void *priv;
 };
 
@@ -143,11 +150,13 @@ struct es_stats {
 struct es_node;
 
 struct es_slab {
-	void *chunks;			/* list of chunks */
+	void *chunks, *last;		/* list of chunks, oldest first */
+	void *cursor;			/* the chunk being carved */
 	void *free_list;		/* freed objects, reused first */
-	char *bump, *bump_end;		/* unused tail of the newest chunk */
+	char *bump, *bump_end;		/* unused tail of the cursor chunk */
 	uint64_t nr_chunks;
 	uint64_t footprint;		/* bytes of all chunks */
+	uint64_t live;			/* objects handed out, not freed */
 };
 
 struct es_cache {
@@ -172,6 +181,13 @@ struct es_tree_link {
 struct es_tree {
 	struct es_rb_node *root;
 	struct es_node *rightmost;	/* the O(1) append point for in-order loads */
+	/*
+	 * In-order appends to an empty tree wait here, linked through
+	 * rb.right, and become a balanced tree in O(n) when anything else
+	 * looks at the tree: a bulk load does no rebalancing.
+	 */
+	struct es_node *pending;
+	uint64_t pending_nr;
 	struct es_node *cache_es;	/* the most recently used entry */
 	struct es_cache *cache;
 	uint64_t id;

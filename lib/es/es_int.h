@@ -91,8 +91,21 @@ static inline struct es_node *node_prev(const struct es_node *n)
 	return es_node_of(es_rb_prev(&n->rb));
 }
 
+void es_tree_settle_pending(struct es_tree *t);
+
+/*
+ * Link the pending appends into the tree.  Readers take a const tree:
+ * settling changes its shape, never what it holds.
+ */
+static inline void tree_settle(const struct es_tree *t)
+{
+	if (t->pending)
+		es_tree_settle_pending((struct es_tree *)(uintptr_t)t);
+}
+
 static inline struct es_node *tree_first(const struct es_tree *t)
 {
+	tree_settle(t);
 	return es_node_of(es_rb_first(t->root));
 }
 
@@ -135,5 +148,6 @@ void es_slab_release(struct es_slab *s);
 void *es_slab_alloc(void *priv);
 void es_slab_free(void *priv, void *obj);
 uint64_t es_slab_footprint(void *priv);
+int es_slab_free_all(void *priv, uint64_t n);
 
 #endif /* ESCK_ES_INT_H */

@@ -257,6 +257,44 @@ void es_rb_insert_after(struct es_rb_node *pos, struct es_rb_node *n,
 	es_rb_insert_color(n, root);
 }
 
+/*
+ * Halving sizes leaves every empty link at depth floor(log2(n + 1)) or one
+ * more, so the levels above red_depth are full: those nodes are black, and
+ * the partial bottom level, if any, red.  Each path then counts red_depth
+ * black nodes and no red node has a red child.
+ */
+static struct es_rb_node *build(struct es_rb_node **cursor, size_t n,
+				unsigned int depth, unsigned int red_depth)
+{
+	struct es_rb_node *left, *node;
+	size_t nleft;
+
+	if (!n)
+		return NULL;
+	nleft = (n - 1) / 2;
+	left = build(cursor, nleft, depth + 1, red_depth);
+	node = *cursor;
+	*cursor = node->right;
+	node->parent_color = depth == red_depth ? ES_RB_RED : ES_RB_BLACK;
+	node->left = left;
+	if (left)
+		left->parent_color |= (uintptr_t)node;
+	node->right = build(cursor, n - 1 - nleft, depth + 1, red_depth);
+	if (node->right)
+		node->right->parent_color |= (uintptr_t)node;
+	return node;
+}
+
+struct es_rb_node *es_rb_build(struct es_rb_node *first, size_t n)
+{
+	unsigned int full = 0;
+
+	while (((size_t)2 << full) - 1 <= n)
+		full++;
+	/* full: the number of complete levels; nodes below them are red. */
+	return build(&first, n, 0, full);
+}
+
 /* Black height of the subtree, or -1 after writing the first violation found. */
 static int verify_subtree(const struct es_rb_node *n, const struct es_rb_node *parent,
 			  char *msg, size_t msglen)

@@ -45,6 +45,12 @@ struct es_rb_node *es_rb_prev(const struct es_rb_node *n);
 /* Link n as the in-order successor of pos (which must be in the tree). */
 void es_rb_insert_after(struct es_rb_node *pos, struct es_rb_node *n,
 			struct es_rb_node **root);
+/*
+ * A valid red-black tree of the n nodes of a list linked in order through
+ * ->right (the list's own links are overwritten): O(n), no rotation.
+ * Returns the root.
+ */
+struct es_rb_node *es_rb_build(struct es_rb_node *first, size_t n);
 /* 0 if the red-black rules and parent links hold, else EUCLEAN and a message. */
 int es_rb_verify(const struct es_rb_node *root, char *msg, size_t msglen);
 

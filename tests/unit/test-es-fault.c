@@ -403,7 +403,7 @@ static void heap_free(void *priv, void *obj)
 }
 
 static const struct es_allocator heap_allocator = {
-	heap_alloc, heap_free, NULL, NULL
+	.alloc = heap_alloc, .free = heap_free,
 };
 
 /* An allocator that really fails: every n-th call returns NULL. */
@@ -425,7 +425,7 @@ static void *flaky_alloc(void *priv)
 static void flaky_allocators(void)
 {
 	static const uint64_t every[] = { 2, 3, 11 };
-	struct es_allocator a = { flaky_alloc, heap_free, NULL, NULL };
+	struct es_allocator a = { .alloc = flaky_alloc, .free = heap_free };
 	struct flaky fl;
 	struct run r;
 	size_t i;
