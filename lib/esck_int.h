@@ -125,6 +125,7 @@ int esck_is_metadata(void *arg, uint64_t blk);
 void esck_map_count(struct esck_ctx *ctx, struct esck_inode *st, uint64_t pblk, uint64_t len);
 int esck_map_run(struct esck_ctx *ctx, struct esck_inode *st, enum esck_run_kind kind,
 		 uint64_t lblk, uint64_t pblk, uint64_t len);
+void esck_map_ea(struct esck_ctx *ctx, struct esck_inode *st, uint64_t blk);
 void esck_map_extent_stats(struct esck_ctx *ctx, struct esck_inode *st, uint64_t lblk,
 			   uint64_t pblk, uint64_t len, int unwritten);
 

@@ -297,8 +297,10 @@ static int inspect_one(struct esck_ctx *ctx, uint32_t ino, struct ext2_inode_lar
 		r.hole_blocks = st.eof_blocks - st.mapped_below_eof;
 
 	/* The EA block is the inode's too (shared ones are counted by each user). */
-	if (ext2fs_file_acl_block(fs, (struct ext2_inode *)inode))
+	if (ext2fs_file_acl_block(fs, (struct ext2_inode *)inode)) {
+		esck_map_ea(ctx, &st, ext2fs_file_acl_block(fs, (struct ext2_inode *)inode));
 		st.clusters++;
+	}
 	counted = (st.clusters << ctx->cbits) * (fs->blocksize / 512);
 	if (!st.incomplete && counted != stored) {
 		esck_problem_init(&p, ESCK_PR_MAP_I_BLOCKS, ino);

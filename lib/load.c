@@ -138,6 +138,20 @@ static void load_leaf(struct esck_ctx *ctx, struct esck_inode *st, const struct 
 		st->incomplete = 1;
 		return;
 	}
+	/*
+	 * Under bigalloc a block sits at the same offset in its logical and
+	 * its physical cluster (the kernel's EXT4_LBLK_COFF/EXT4_PBLK_COFF
+	 * rule, e2fsck's "violates cluster allocation rules").
+	 */
+	if (ctx->cbits && ((lblk ^ pblk) & ((UINT64_C(1) << ctx->cbits) - 1))) {
+		struct esck_problem p;
+
+		esck_problem_init(&p, ESCK_PR_MAP_CLUSTER_ALIGN, st->ino);
+		p.lblk = lblk;
+		p.len = len;
+		p.pblk = pblk;
+		esck_report(ctx, &p);
+	}
 	cache_run(ctx, st, lblk, len, pblk, unwritten ? ES_UNWRITTEN : ES_WRITTEN);
 	esck_map_extent_stats(ctx, st, lblk, pblk, len, unwritten);
 	esck_map_run(ctx, st, ESCK_RUN_DATA, lblk, pblk, len);

@@ -424,6 +424,27 @@ int esck_map_run(struct esck_ctx *ctx, struct esck_inode *st, enum esck_run_kind
 	return bad;
 }
 
+/*
+ * The extended-attribute block: inside the filesystem, off its metadata,
+ * in use in the bitmap.  Not claimed: one EA block may be shared by every
+ * inode with the same attributes (h_refcount), so its users are not
+ * duplicates of each other.
+ */
+void esck_map_ea(struct esck_ctx *ctx, struct esck_inode *st, uint64_t blk)
+{
+	uint64_t c;
+
+	if (blk < ctx->first_data_block || blk >= ctx->blocks_count) {
+		report_run(ctx, st, ESCK_PR_MAP_OUT_OF_RANGE, ESCK_NONE, blk, blk, 1);
+		return;
+	}
+	c = blk >> ctx->cbits;
+	if (esck_bmap_any_set(&ctx->meta, c - ctx->base, 1))
+		report_run(ctx, st, ESCK_PR_MAP_ON_METADATA, ESCK_NONE, blk, blk, 1);
+	else if (ctx->ondisk.w && !esck_bmap_all_set(&ctx->ondisk, c - ctx->base, 1))
+		report_run(ctx, st, ESCK_PR_MAP_NOT_IN_BITMAP, ESCK_NONE, blk, blk, 1);
+}
+
 /* Logical accounting of one mapped run: holes, unwritten, past EOF. */
 void esck_map_extent_stats(struct esck_ctx *ctx, struct esck_inode *st, uint64_t lblk,
 			   uint64_t pblk, uint64_t len, int unwritten)

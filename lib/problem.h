@@ -39,6 +39,7 @@
 	X(MAP_WRITTEN_PAST_EOF,	ERROR,	"written block lies past the end of the file") \
 	X(MAP_I_BLOCKS,		ERROR,	"i_blocks differs from the blocks counted") \
 	X(MAP_IND_BLOCK,	ERROR,	"indirect block is outside the filesystem or on its metadata") \
+	X(MAP_CLUSTER_ALIGN,	ERROR,	"extent's offset in its logical and physical clusters differ") \
 	/* cache against disk (the kernel's ES_AGGRESSIVE_TEST classes) */	\
 	X(CACHE_EXTRA,		ERROR,	"cache maps blocks that the disk does not map") \
 	X(CACHE_MISSING,	ERROR,	"disk maps blocks that the cache calls a hole") \

@@ -7,6 +7,7 @@
 #   e4   ext4 without metadata_csum (tree edits need no checksum fix-up)
 #   e4c  the same with metadata_csum (for the checksum cases)
 #   e2   ext2 (block-mapped files)
+#   ba   ext4 with bigalloc, 4 KiB clusters of 1 KiB blocks, no metadata_csum
 # Files in e4 / e4c, written in this order:
 #   /small   12 KiB, blocks 4 and 8 punched: depth 0, extents [0-3] [5-7] [9-11]
 #   /small2  4 KiB, one extent
@@ -14,8 +15,11 @@
 #   /d1      200 KiB, every odd block punched: depth 1, 100 extents in 3 leaves
 #   /d2      4 MiB, every odd block punched: depth 2, 2048 extents in 25 leaves
 #   /dir/f, /link (a fast symlink)
+#   /xattr   4 KiB, with an extended attribute too big for the inode: an EA block
 # Files in e2:
 #   /ind     20 KiB: 12 direct blocks and one indirect block
+# Files in ba:
+#   /small   12 KiB, one extent of three clusters
 #
 # Raw layouts used below (little endian).  Inode: i_block is at byte 40, 15
 # words.  Extent header (12 bytes): magic u16 0xF30A, entries u16, max u16,
@@ -71,6 +75,10 @@ unwritten_flag		e4	prealloc	MAP_WRITTEN_PAST_EOF
 i_blocks		e4	small	MAP_I_BLOCKS
 ind_block_range		e2	ind	MAP_IND_BLOCK
 ind_block_meta		e2	ind	MAP_IND_BLOCK
+cluster_align		ba	small	MAP_CLUSTER_ALIGN
+ea_out_of_range		e4	xattr	MAP_OUT_OF_RANGE
+ea_on_metadata		e4	xattr	MAP_ON_METADATA
+ea_not_in_bitmap	e4	xattr	MAP_NOT_IN_BITMAP
 cache_conflict		e4	small	CACHE_CONFLICT
 '
 
@@ -216,6 +224,7 @@ pl_make_base()
 		yes 'esck corrupt-image test data' | head -c 4194304 >"$PL_TMP/data4m"
 		head -c 12288 "$PL_TMP/data4m" >"$PL_TMP/data12k"
 		head -c 4096 "$PL_TMP/data4m" >"$PL_TMP/data4k"
+		head -c 600 "$PL_TMP/data4m" >"$PL_TMP/data1k"
 		head -c 20480 "$PL_TMP/data4m" >"$PL_TMP/data20k"
 		head -c 204800 "$PL_TMP/data4m" >"$PL_TMP/data200k"
 	fi
@@ -223,6 +232,7 @@ pl_make_base()
 	e4) pl_mkfs -t ext4 -O ^metadata_csum "$2" 16M ;;
 	e4c) pl_mkfs -t ext4 "$2" 16M ;;
 	e2) pl_mkfs -t ext2 "$2" 8M ;;
+	ba) pl_mkfs -t ext4 -O bigalloc,^metadata_csum -C 4096 "$2" 16M ;;
 	*) pl_fail "unknown base $1" ;;
 	esac || return 1
 	case $1 in
@@ -242,7 +252,12 @@ pl_make_base()
 			echo "mkdir dir"
 			echo "write $PL_TMP/data4k dir/f"
 			echo "symlink link /dir/f"
+			echo "write $PL_TMP/data4k xattr"
+			echo "ea_set -f $PL_TMP/data1k xattr user.big"
 		} >"$PL_TMP/base.cmds"
+		;;
+	ba)
+		echo "write $PL_TMP/data12k small" >"$PL_TMP/base.cmds"
 		;;
 	e2)
 		echo "write $PL_TMP/data20k ind" >"$PL_TMP/base.cmds"
@@ -259,7 +274,11 @@ pl_make_base()
 	case $1 in
 	e4 | e4c)
 		pl_check_depth "$2" small 0 && pl_check_depth "$2" d1 1 &&
-		pl_check_depth "$2" d2 2 && pl_check_depth "$2" prealloc 0
+		pl_check_depth "$2" d2 2 && pl_check_depth "$2" prealloc 0 &&
+		pl_check_ea "$2" xattr
+		;;
+	ba)
+		pl_check_depth "$2" small 0
 		;;
 	esac
 }
@@ -269,6 +288,19 @@ pl_check_depth()
 {
 	pl_cd=$(pl_query "$1" "ex $2" | awk 'NR == 2 { split($0, a, "/"); print a[2] + 0 }')
 	test "$pl_cd" = "$3" || pl_fail "base: /$2 has depth '$pl_cd', expected $3"
+}
+
+# pl_ea IMAGE PATH: the EA block of PATH (0 if none).
+pl_ea()
+{
+	pl_query "$1" "stat $2" | sed -n 's/.*File ACL: *\([0-9]*\).*/\1/p'
+}
+
+# pl_check_ea IMAGE PATH: PATH has an EA block.
+pl_check_ea()
+{
+	pl_ce=$(pl_ea "$1" "$2")
+	test -n "$pl_ce" && test "$pl_ce" -gt 0 || pl_fail "base: /$2 has no EA block"
 }
 
 # ---- the recipes: plant_NAME IMAGE ----
@@ -473,6 +505,30 @@ plant_map_out_of_range()
 {
 	n=$(pl_blocks "$1") &&
 	pl_set_word "$1" small 5 $((n + 10))
+}
+
+# bigalloc: /small's extent starts one block into its physical cluster.
+plant_cluster_align()
+{
+	p=$(pl_word "$1" small 5) &&
+	pl_set_word "$1" small 5 $((p + 1))
+}
+
+# /xattr's EA block: past the end, on the inode table, free in the bitmap.
+plant_ea_out_of_range()
+{
+	n=$(pl_blocks "$1") &&
+	pl_debugfs "$1" "sif xattr file_acl $((n + 10))"
+}
+plant_ea_on_metadata()
+{
+	t=$(pl_itable "$1") &&
+	pl_debugfs "$1" "sif xattr file_acl $t"
+}
+plant_ea_not_in_bitmap()
+{
+	a=$(pl_ea "$1" xattr) &&
+	pl_debugfs "$1" "freeb $a"
 }
 
 # Root of /small: the first extent starts in the inode table.

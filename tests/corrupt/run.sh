@@ -86,7 +86,7 @@ common_checks()
 
 # ---- the clean bases ----
 
-for base in e4 e4c e2; do
+for base in e4 e4c e2 ba; do
 	pl_make_base "$base" "$TEST_TMP/$base.img" ||
 		test_hard_error "cannot build base image $base"
 	cases=$((cases + 1))
