@@ -1,4 +1,5 @@
 /* cmd-inspect.c --- esck inspect: load an image's block maps into the cache, check, and report */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -17,6 +18,7 @@ static const char progname[] = "esck inspect";
 
 enum {
 	OPT_JSON = 0x100,
+	OPT_CACHE_LIMIT,
 };
 
 struct inspect_ctx {
@@ -53,6 +55,9 @@ static void usage(void)
 	      "  -m, --map            print the extent map of every inode\n"
 	      "  -q, --quiet          print the problems only\n"
 	      "      --json           print JSON Lines instead of text\n"
+	      "      --cache-limit=N|SIZE\n"
+	      "                       bound the cache to N entries, or to SIZE bytes\n"
+	      "                       with a K, M or G suffix (powers of 1024)\n"
 	      "  -h, --help           show this help and exit\n"
 	      "\n"
 	      "Exit status: 0 no problem, 4 problems found, 8 operational error,\n"
@@ -441,6 +446,46 @@ static int report_open_error(const char *image, errcode_t retval)
 	return ESCK_EXIT_OPERATIONAL;
 }
 
+/*
+ * --cache-limit: decimal entries, or a size with K, M or G (powers of 1024,
+ * an optional trailing "B" or "iB").  At least one entry's worth: a limit
+ * of nothing would make every entry reclaimable at once.
+ */
+static int parse_cache_limit(const char *arg, uint64_t *entries, uint64_t *bytes)
+{
+	unsigned int shift = 0;
+	uint64_t v;
+	char *end;
+
+	if (!isdigit((unsigned char)*arg))
+		return -1;
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || !v)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: break;
+	}
+	if (shift && (!strcmp(end, "B") || !strcmp(end, "iB")))
+		end += strlen(end);
+	if (*end || v > (UINT64_MAX >> shift))
+		return -1;
+	if (!shift) {
+		*entries = v;
+		*bytes = 0;
+		return 0;
+	}
+	v <<= shift;
+	if (v < ES_ENTRY_SIZE)
+		return -1;
+	*entries = 0;
+	*bytes = v;
+	return 0;
+}
+
 int cmd_inspect(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -448,6 +493,7 @@ int cmd_inspect(int argc, char **argv)
 		{ "help",	no_argument,		NULL,	'h' },
 		{ "inode",	required_argument,	NULL,	'i' },
 		{ "json",	no_argument,		NULL,	OPT_JSON },
+		{ "cache-limit", required_argument,	NULL,	OPT_CACHE_LIMIT },
 		{ "map",	no_argument,		NULL,	'm' },
 		{ "quiet",	no_argument,		NULL,	'q' },
 		{ NULL,		0,			NULL,	0 },
@@ -460,6 +506,7 @@ int cmd_inspect(int argc, char **argv)
 	char **specs = NULL;
 	uint32_t *inos = NULL;
 	size_t nr_specs = 0, nr_inos = 0, i;
+	uint64_t max_entries = 0, max_bytes = 0;
 	int open_flags = 0;
 	int status = ESCK_EXIT_OK;
 	errcode_t retval;
@@ -498,6 +545,14 @@ int cmd_inspect(int argc, char **argv)
 		case OPT_JSON:
 			ctx.json = 1;
 			break;
+		case OPT_CACHE_LIMIT:
+			if (parse_cache_limit(optarg, &max_entries, &max_bytes)) {
+				status = cmd_usage_error(progname,
+					"bad cache limit '%s': give a number of entries, "
+					"or a size with K, M or G", optarg);
+				goto out_free_specs;
+			}
+			break;
 		default:	/* getopt_long() printed the first line */
 			fprintf(stderr, "Try '%s --help' for more information.\n",
 				progname);
@@ -528,6 +583,8 @@ int cmd_inspect(int argc, char **argv)
 			(esck_mount_state(fs) & ESCK_MOUNTED_RO) ? " read-only" : "");
 
 	memset(&opts, 0, sizeof(opts));
+	opts.cache_max_entries = max_entries;
+	opts.cache_max_bytes = max_bytes;
 	if (nr_specs) {
 		inos = calloc(nr_specs, sizeof(*inos));
 		if (!inos) {

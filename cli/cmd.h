@@ -37,7 +37,8 @@ struct esck_cmd {
 
 /* The subcommands, one per cli/cmd-NAME.c, in the order of esck(8). */
 
-#define CMD_INSPECT_USAGE "esck inspect [-fmq] [--json] [-i INO|PATH]... IMAGE"
+#define CMD_INSPECT_USAGE \
+	"esck inspect [-fmq] [--json] [--cache-limit=N|SIZE] [-i INO|PATH]... IMAGE"
 int cmd_inspect(int argc, char **argv);
 
 #define CMD_REPLAY_TRUNCATE_USAGE					\

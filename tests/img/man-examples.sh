@@ -43,9 +43,9 @@ test "$nr" -gt 0 || test_hard_error "no examples found in $page"
 # the SYNOPSIS, rendered, is the --help usage line (case aside: the page
 # sets arguments in italics, the usage in capitals)
 if command -v mandoc >/dev/null 2>&1; then
-	sed 's/@PACKAGE_VERSION@/0/' "$page" | mandoc -Tascii | col -b |
+	sed 's/@PACKAGE_VERSION@/0/' "$page" | mandoc -Tascii | col -bx |
 		awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z]/ { on = 0 } on' |
-		sed 's/^ *//; /^$/d' | tr '\n' ' ' | sed 's/ *$//' |
+		sed 's/^ *//; /^$/d' | tr '\n' ' ' | tr -s ' ' | sed 's/ *$//' |
 		tr '[:upper:]' '[:lower:]' >"$TEST_TMP/synopsis.man"
 	"$ESCK" inspect --help | sed -n '1s/^Usage: //p' | tr '[:upper:]' '[:lower:]' \
 		>"$TEST_TMP/synopsis.help"
