@@ -116,15 +116,24 @@ static void classify(struct esck_cmp *c, const struct es_extent *es, uint64_t x,
 
 /* ---- the streaming core: disk extents arrive in logical order ---- */
 
-void esck_cmp_start(struct esck_cmp *c, const struct es_tree *t, uint32_t ino,
-		    esck_problem_fn report, void *report_arg)
+void esck_cmp_start_range(struct esck_cmp *c, const struct es_tree *t, uint32_t ino,
+			  uint32_t lo, uint32_t hi, esck_problem_fn report,
+			  void *report_arg)
 {
 	memset(c, 0, sizeof(*c));
 	c->ino = ino;
 	c->report = report;
 	c->report_arg = report_arg;
-	es_iter_start(t, 0, &c->it);
+	c->x = lo;
+	c->end = (uint64_t)hi + 1;
+	es_iter_start(t, lo, &c->it);
 	c->have_es = es_iter_next(&c->it, &c->es);
+}
+
+void esck_cmp_start(struct esck_cmp *c, const struct es_tree *t, uint32_t ino,
+		    esck_problem_fn report, void *report_arg)
+{
+	esck_cmp_start_range(c, t, ino, 0, UINT32_MAX, report, report_arg);
 }
 
 /* Classify the cache over [c->x, upto) against disk piece d (NULL: unmapped). */
@@ -162,6 +171,10 @@ int esck_cmp_extent(struct esck_cmp *c, const struct esck_raw_extent *e)
 	d.pblk = e->pblk;
 	d.unwritten = e->unwritten;
 	d.order = 0;
+	if (d.lblk >= c->end)
+		return 0;
+	if (d.end > c->end)
+		d.end = c->end;
 	/* Overlaps: what an earlier extent covers stays the earlier one's. */
 	if (d.end <= c->x)
 		return 0;
@@ -176,7 +189,7 @@ int esck_cmp_extent(struct esck_cmp *c, const struct esck_raw_extent *e)
 
 uint64_t esck_cmp_finish(struct esck_cmp *c)
 {
-	cmp_upto(c, UINT64_MAX, NULL);
+	cmp_upto(c, c->end, NULL);
 	flush(c);
 	return c->count;
 }
@@ -195,6 +208,14 @@ static int raw_order_cmp(const void *a, const void *b)
 uint64_t esck_compare_cache_raw(const struct es_tree *t, const struct esck_raw_tree *raw,
 				uint32_t ino, esck_problem_fn report, void *report_arg)
 {
+	return esck_compare_cache_raw_range(t, raw, ino, 0, UINT32_MAX, report, report_arg);
+}
+
+uint64_t esck_compare_cache_raw_range(const struct es_tree *t,
+				      const struct esck_raw_tree *raw, uint32_t ino,
+				      uint32_t lo, uint32_t hi, esck_problem_fn report,
+				      void *report_arg)
+{
 	struct esck_cmp c;
 	struct piece *d;
 	size_t i;
@@ -203,7 +224,7 @@ uint64_t esck_compare_cache_raw(const struct es_tree *t, const struct esck_raw_t
 		if (raw->ext[i].lblk < raw->ext[i - 1].lblk)
 			break;
 	if (i >= raw->nr) {
-		esck_cmp_start(&c, t, ino, report, report_arg);
+		esck_cmp_start_range(&c, t, ino, lo, hi, report, report_arg);
 		for (i = 0; i < raw->nr; i++)
 			esck_cmp_extent(&c, &raw->ext[i]);
 		return esck_cmp_finish(&c);
@@ -225,7 +246,7 @@ uint64_t esck_compare_cache_raw(const struct es_tree *t, const struct esck_raw_t
 		d[i].order = i;
 	}
 	qsort(d, raw->nr, sizeof(*d), raw_order_cmp);
-	esck_cmp_start(&c, t, ino, report, report_arg);
+	esck_cmp_start_range(&c, t, ino, lo, hi, report, report_arg);
 	for (i = 0; i < raw->nr; i++) {
 		struct esck_raw_extent e = {
 			(uint32_t)d[i].lblk, (uint32_t)(d[i].end - d[i].lblk),

@@ -80,6 +80,7 @@ struct walk {
 	size_t seen_cap, seen_nr;
 	uint64_t max_end;		/* exclusive end of the furthest extent so far */
 	int have_end;
+	uint32_t lo, hi;		/* only subtrees reaching into [lo, hi] */
 	unsigned char root[RAW_ROOT_BYTES];
 	unsigned char *bufs[RAW_MAX_DEPTH + 1];
 	struct frame stack[RAW_MAX_DEPTH + 1];
@@ -262,7 +263,8 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 	const struct esck_raw_geometry *g = w->g;
 	struct frame *f = &w->stack[sp - 1];
 	unsigned int i = f->next - 1;
-	const unsigned char *ent = f->buf + RAW_HDR_SIZE + RAW_ENTRY_SIZE * i;
+	const unsigned char *ent = f->buf + RAW_HDR_SIZE +
+				   RAW_ENTRY_SIZE * (size_t)i;
 	uint32_t key = get_le32(ent);
 	uint64_t child = get_le32(ent + 4) | (uint64_t)get_le16(ent + 8) << 32;
 	uint64_t child_hi = f->hi;
@@ -294,7 +296,8 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 	 * skipped, so every entry is scanned here at most once per node.
 	 */
 	for (j = i + 1; j < f->entries; j++) {
-		uint32_t k = get_le32(f->buf + RAW_HDR_SIZE + RAW_ENTRY_SIZE * j);
+		uint32_t k = get_le32(f->buf + RAW_HDR_SIZE +
+				      RAW_ENTRY_SIZE * (size_t)j);
 
 		if (k > key) {
 			if (k < child_hi)
@@ -302,6 +305,9 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 			break;
 		}
 	}
+	/* A range walk leaves the other subtrees unread and unchecked. */
+	if (child_hi <= w->lo || key > w->hi)
+		return 0;
 
 	if (child == 0 || child < g->first_data_block || child >= g->blocks_count ||
 	    (g->is_metadata && g->is_metadata(g->arg, child))) {
@@ -462,7 +468,7 @@ static int walk_tree(struct walk *w)
 			sp--;
 			continue;
 		}
-		ent = f->buf + RAW_HDR_SIZE + RAW_ENTRY_SIZE * f->next++;
+		ent = f->buf + RAW_HDR_SIZE + RAW_ENTRY_SIZE * (size_t)f->next++;
 		if (f->depth == 0) {
 			rc = visit_leaf(w, f, ent);
 			if (rc)
@@ -492,6 +498,16 @@ errcode_t esck_raw_walk(const struct esck_raw_geometry *g, uint32_t ino,
 			const struct esck_raw_visitor *v, struct esck_raw_tree *out,
 			esck_problem_fn report, void *report_arg)
 {
+	return esck_raw_walk_range(g, ino, generation, i_block, 0, UINT32_MAX, v, out,
+				   report, report_arg);
+}
+
+errcode_t esck_raw_walk_range(const struct esck_raw_geometry *g, uint32_t ino,
+			      uint32_t generation, const void *i_block,
+			      uint32_t lo, uint32_t hi,
+			      const struct esck_raw_visitor *v, struct esck_raw_tree *out,
+			      esck_problem_fn report, void *report_arg)
+{
 	struct walk *w;
 	unsigned int i;
 	int rc;
@@ -506,6 +522,8 @@ errcode_t esck_raw_walk(const struct esck_raw_geometry *g, uint32_t ino,
 		return ENOMEM;
 	w->g = g;
 	w->ino = ino;
+	w->lo = lo;
+	w->hi = hi;
 	w->out = out;
 	w->v = v;
 	w->report = report;

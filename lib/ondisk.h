@@ -80,6 +80,18 @@ errcode_t esck_raw_walk(const struct esck_raw_geometry *g, uint32_t ino,
 			esck_problem_fn report, void *report_arg);
 
 /*
+ * esck_raw_walk() restricted to the subtrees whose key ranges reach into
+ * [lo, hi]: O(depth) node reads for a small range, however large the
+ * tree.  Only the nodes read are checked; the leaves read are visited
+ * whole, extents outside [lo, hi] included.
+ */
+errcode_t esck_raw_walk_range(const struct esck_raw_geometry *g, uint32_t ino,
+			      uint32_t generation, const void *i_block,
+			      uint32_t lo, uint32_t hi,
+			      const struct esck_raw_visitor *v, struct esck_raw_tree *out,
+			      esck_problem_fn report, void *report_arg);
+
+/*
  * Compare a cache loaded for ino with the raw tree, block by block, over the
  * whole logical space, and report each disagreeing run once:
  * CACHE_EXTRA (cache WRITTEN/UNWRITTEN, disk unmapped), CACHE_MISSING (disk
@@ -89,6 +101,11 @@ errcode_t esck_raw_walk(const struct esck_raw_geometry *g, uint32_t ino,
  */
 uint64_t esck_compare_cache_raw(const struct es_tree *t, const struct esck_raw_tree *raw,
 				uint32_t ino, esck_problem_fn report, void *report_arg);
+/* The same over [lo, hi] only. */
+uint64_t esck_compare_cache_raw_range(const struct es_tree *t,
+				      const struct esck_raw_tree *raw, uint32_t ino,
+				      uint32_t lo, uint32_t hi, esck_problem_fn report,
+				      void *report_arg);
 
 /*
  * The same comparison, streamed: start, then the disk's extents in logical
@@ -114,12 +131,17 @@ struct esck_cmp {
 	struct es_extent es;		/* the cache entry under the cursor */
 	int have_es;
 	uint64_t x;			/* blocks below x are classified */
+	uint64_t end;			/* classify below end only */
 	int started, unordered;
 	uint32_t last_lblk;
 };
 
 void esck_cmp_start(struct esck_cmp *c, const struct es_tree *t, uint32_t ino,
 		    esck_problem_fn report, void *report_arg);
+/* The comparison over [lo, hi] only: extents outside it may be passed too. */
+void esck_cmp_start_range(struct esck_cmp *c, const struct es_tree *t, uint32_t ino,
+			  uint32_t lo, uint32_t hi, esck_problem_fn report,
+			  void *report_arg);
 int esck_cmp_extent(struct esck_cmp *c, const struct esck_raw_extent *e);
 uint64_t esck_cmp_finish(struct esck_cmp *c);
 

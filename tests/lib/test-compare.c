@@ -504,6 +504,46 @@ static void test_million(void)
 	es_cache_release(&cache);
 }
 
+/*
+ * The range comparison sees only [lo, hi]: a disagreement outside is not
+ * reported, one across an edge is reported clipped to the range, and the
+ * disk's extents may start anywhere (a range walk hands over whole leaves).
+ */
+static void test_range(void)
+{
+	/* cache: W 0-9 @1000, W 10-19 @5000 (disk: @1010), W 20-29 @1020 */
+	static const struct cent c[] = {
+		{ 0, 10, 1000, W }, { 10, 10, 5000, W }, { 20, 10, 1020, W },
+	};
+	static const struct dent d[] = { { 0, 30, 1000, 0 } };
+	struct fixture f;
+	struct probs pr;
+	uint64_t n;
+
+	run(&f, c, N(c), d, N(d));
+	if (!ok(f.pr.n == 1 && same(&f.pr.p[0], ESCK_PR_CACHE_PBLK, 10, 10, 5000, 1010),
+		"range: the whole space finds the one disagreement"))
+		dump(&f.pr);
+
+	memset(&pr, 0, sizeof(pr));
+	n = esck_compare_cache_raw_range(&f.tree, &f.raw, 12, 0, 9, collect, &pr);
+	(void)(ok(n == 0 && pr.n == 0, "range: [0, 9] sees none of it") || dump(&pr));
+	memset(&pr, 0, sizeof(pr));
+	n = esck_compare_cache_raw_range(&f.tree, &f.raw, 12, 20, 25, collect, &pr);
+	(void)(ok(n == 0 && pr.n == 0, "range: [20, 25] sees none of it") || dump(&pr));
+	memset(&pr, 0, sizeof(pr));
+	n = esck_compare_cache_raw_range(&f.tree, &f.raw, 12, 15, 22, collect, &pr);
+	if (!ok(n == 1 && pr.n == 1 && same(&pr.p[0], ESCK_PR_CACHE_PBLK, 15, 5, 5005, 1015),
+		"range: [15, 22] sees blocks 15-19 of it"))
+		dump(&pr);
+	memset(&pr, 0, sizeof(pr));
+	n = esck_compare_cache_raw_range(&f.tree, &f.raw, 12, 12, 12, collect, &pr);
+	if (!ok(n == 1 && pr.n == 1 && same(&pr.p[0], ESCK_PR_CACHE_PBLK, 12, 1, 5002, 1012),
+		"range: [12, 12] sees block 12"))
+		dump(&pr);
+	release(&f);
+}
+
 int main(void)
 {
 	test_agree();
@@ -514,5 +554,6 @@ int main(void)
 	test_no_reporter();
 	test_oracle();
 	test_million();
+	test_range();
 	return done();
 }

@@ -1,5 +1,6 @@
 /* test-ondisk.c --- TAP unit tests of the raw extent tree reader (lib/ondisk.c) on synthetic and real trees */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1102,6 +1103,89 @@ out:
 	rmdir(dir);
 }
 
+/*
+ * A range walk reads only the nodes whose subtrees reach into [lo, hi] and
+ * yields every extent of the leaves it reads: those are all the extents the
+ * full walk yields that touch the range, and a small range costs one node
+ * per level.
+ */
+/* diag() and 1, for "bad = range_fail(...)". */
+static int range_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int range_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vdiag(fmt, ap);
+	va_end(ap);
+	return 1;
+}
+
+static void test_range(void)
+{
+	static const struct { uint32_t lo, hi; } ranges[] = {
+		{ 0, 0 }, { 3, 3 }, { 5, 9 }, { 1234, 1240 }, { 995, 1005 },
+		{ 0, UINT32_MAX }, { 3000, 3500 }, { 4000000, UINT32_MAX },
+	};
+	struct esck_raw_geometry g;
+	struct esck_raw_tree full, part;
+	struct builder b;
+	struct probs pr;
+	struct dev d;
+	unsigned char root[60];
+	size_t i, j, k, r;
+	int bad = 0;
+
+	dev_init(&d, 1024, 100 + 2000, 1);
+	build(&d, root, 3, 5, &b);	/* 500 extents [10k, 10k + 5) */
+	geometry(&d, &g);
+	memset(&pr, 0, sizeof(pr));
+	if (esck_raw_read_tree(&g, d.ino, d.gen, root, &full, collect, &pr) || pr.n)
+		bad = range_fail("the full walk failed");
+	for (r = 0; r < sizeof(ranges) / sizeof(ranges[0]) && !bad; r++) {
+		uint32_t lo = ranges[r].lo, hi = ranges[r].hi;
+		size_t want = 0;
+
+		d.reads = 0;
+		if (esck_raw_walk_range(&g, d.ino, d.gen, root, lo, hi, NULL, &part,
+					collect, &pr) || pr.n) {
+			bad = range_fail("range %u-%u: walk failed", lo, hi);
+			break;
+		}
+		/* every extent touching the range is there, in order */
+		for (i = 0, j = 0; i < full.nr; i++) {
+			const struct esck_raw_extent *e = &full.ext[i];
+
+			if (e->lblk > hi || e->lblk + e->len - 1 < lo)
+				continue;
+			want++;
+			while (j < part.nr && part.ext[j].lblk != e->lblk)
+				j++;
+			if (j == part.nr) {
+				bad = range_fail("range %u-%u: extent at %u missing", lo, hi, e->lblk);
+				break;
+			}
+		}
+		for (k = 1; k < part.nr; k++)
+			if (part.ext[k].lblk <= part.ext[k - 1].lblk)
+				bad = range_fail("range %u-%u: extents out of order", lo, hi);
+		/* each leaf's keys span 50 blocks: inside one, one node per level */
+		if (hi - lo < 20 && lo / 50 == hi / 50 && d.reads != 3)
+			bad = range_fail("range %u-%u: %llu node reads, want one per level",
+				   lo, hi, (unsigned long long)d.reads);
+		if (lo == 0 && hi == UINT32_MAX && part.nr != full.nr)
+			bad = range_fail("the whole range: %zu extents, want %zu", part.nr, full.nr);
+		/* the last child's range runs to the end of the logical space */
+		if (lo >= 4000000 && (want || d.reads != 3))
+			bad = range_fail("past the last key: %zu touching, %llu reads", want,
+				   (unsigned long long)d.reads);
+		esck_raw_tree_free(&part);
+	}
+	ok(!bad, "range walks: the extents touching each of 8 ranges, one node per level");
+	esck_raw_tree_free(&full);
+	dev_free(&d);
+}
+
 int main(void)
 {
 	unsigned int depth;
@@ -1130,5 +1214,6 @@ int main(void)
 	test_random();
 	test_real_image(4096, 40, 1);
 	test_real_image(1024, 600, 2);
+	test_range();
 	return done();
 }
