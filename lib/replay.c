@@ -849,11 +849,12 @@ errcode_t esck_replay_orphans(struct esck_replay *r,
 			      struct esck_replay_summary *sum)
 {
 	struct esck_replay_result res;
+	struct replay_ofile_pos pos;
 	struct esck_op op;
 	uint64_t seen = 0;
 	uint32_t ino;
 	errcode_t retval = 0, err;
-	int released;
+	int released, in_file = 0;
 
 	if (!r || !sum)
 		return EINVAL;
@@ -862,17 +863,29 @@ errcode_t esck_replay_orphans(struct esck_replay *r,
 	r->sum = sum;
 	if (r->opts.dry_run)
 		return EROFS;
-	if (ext2fs_has_feature_orphan_file(r->fs->super) &&
-	    ext2fs_has_feature_orphan_present(r->fs->super))
-		return EXT2_ET_UNIMPLEMENTED;
-	while ((ino = r->fs->super->s_last_orphan) != 0) {
+	memset(&pos, 0, sizeof(pos));
+	/* The list first, then the orphan file, as the kernel's cleanup. */
+	for (;;) {
+		if (!in_file) {
+			ino = r->fs->super->s_last_orphan;
+			if (!ino && ext2fs_has_feature_orphan_file(r->fs->super)) {
+				in_file = 1;
+				continue;
+			}
+		} else {
+			retval = replay_ofile_next(r, &pos, &ino);
+			if (retval)
+				return retval;
+		}
+		if (!ino)
+			break;
 		if (ops && ops->stop && ops->stop(ops->arg)) {
 			sum->interrupted = 1;
 			break;
 		}
 		/* A loop in the list must not run forever. */
-		if (ino > r->fs->super->s_inodes_count ||
-		    ++seen > r->fs->super->s_inodes_count)
+		if (!in_file && (ino > r->fs->super->s_inodes_count ||
+				 ++seen > r->fs->super->s_inodes_count))
 			return ESCK_ET_CORRUPT_TREE;
 		memset(&op, 0, sizeof(op));
 		op.type = ESCK_OP_TRUNCATE;
@@ -883,6 +896,8 @@ errcode_t esck_replay_orphans(struct esck_replay *r,
 		err = txio_begin(r->fs->io);
 		if (!err)
 			err = orphan_one(r, ino, &released);
+		if (!err && in_file)
+			err = replay_ofile_clear(r, &pos);
 		if (!err)
 			err = flush_fs(r);
 		if (!err)
@@ -913,6 +928,23 @@ errcode_t esck_replay_orphans(struct esck_replay *r,
 			retval = replay_verify(r, r->cur, 0, LBLK_LAST);
 		if (retval)
 			break;
+		pos.slot += in_file;
+	}
+	/* Every entry done: orphan_present goes, as the kernel clears it. */
+	if (!retval && !sum->failed && !sum->interrupted &&
+	    ext2fs_has_feature_orphan_file(r->fs->super)) {
+		err = txio_begin(r->fs->io);
+		if (!err)
+			err = replay_ofile_done(r);
+		if (!err)
+			err = flush_fs(r);
+		if (!err)
+			err = txio_commit(r->fs->io);
+		if (err) {
+			retval = recover(r);
+			if (!retval)
+				retval = err;
+		}
 	}
 	es_cache_stats(&r->cache, &sum->cache);
 	return retval;

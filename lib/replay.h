@@ -87,11 +87,12 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 			  const struct esck_replay_ops *ops,
 			  struct esck_replay_summary *sum);
 /*
- * No script: complete the orphan list (s_last_orphan) as the kernel does at
- * mount -- each orphan with links is truncated to its i_size, one without
- * is truncated to 0 and freed -- each orphan all-or-nothing.  Reported
- * through ops->op as a truncate op with line 0, ino set, and noop meaning
- * "released".  EXT2_ET_UNIMPLEMENTED for a non-empty orphan_file (not yet).
+ * No script: complete the orphan list (s_last_orphan), then the entries of
+ * the orphan file, as the kernel does at mount -- each orphan with links is
+ * truncated to its i_size, one without is truncated to 0 and freed -- each
+ * orphan all-or-nothing; then clear orphan_present.  Reported through
+ * ops->op as a truncate op with line 0, ino set, and noop meaning
+ * "released".  ESCK_ET_CORRUPT_ORPHAN_FILE for an unreadable orphan file.
  */
 errcode_t esck_replay_orphans(struct esck_replay *r,
 			      const struct esck_replay_ops *ops,

@@ -69,6 +69,24 @@ errcode_t replay_load_cache(struct esck_replay *r, struct replay_file *f);
 errcode_t replay_cache_range(struct esck_replay *r, struct replay_file *f,
 			     uint32_t start, uint32_t end);
 
+/* replay_orphan.c: the orphan file, walked as the kernel's orphan cleanup does */
+struct replay_ofile_pos {
+	uint64_t lblk;		/* block of the orphan file */
+	unsigned int slot;	/* entry in that block */
+	blk64_t pblk;		/* where the block is */
+};
+/*
+ * The entry at or after *pos that holds an inode (*ino 0: none left).
+ * ESCK_ET_CORRUPT_ORPHAN_FILE for a block without the orphan block magic or
+ * outside the filesystem, ESCK_ET_BAD_INODE for an entry out of range.
+ */
+errcode_t replay_ofile_next(struct esck_replay *r, struct replay_ofile_pos *pos,
+			    uint32_t *ino);
+/* Zero the entry at *pos, re-checksum and write its block. */
+errcode_t replay_ofile_clear(struct esck_replay *r, const struct replay_ofile_pos *pos);
+/* With no entry left, clear the orphan_present flag (superblock dirty). */
+errcode_t replay_ofile_done(struct esck_replay *r);
+
 /* replay_verify.c */
 /*
  * Compare the cache with the disk over [lo, hi] (inclusive) and check i_size.

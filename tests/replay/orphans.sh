@@ -32,7 +32,7 @@ grep -q "^orphan inode $keep: truncate 50000: ok\$" "$TEST_TMP/out" || { cat "$T
 grep -q "^orphan inode $gone: released: ok\$" "$TEST_TMP/out" || test_fail "orphans: gone line"
 rp_fsck "$img"
 test "$(rp_map "$img" keep)" = "0 48 W" || test_fail "orphans: /keep map $(rp_map "$img" keep)"
-test "$(debugfs -R stats "$img" 2>/dev/null | sed -n 's/^Last orphan inode: *//p')" = "" ||
+test "$(debugfs -R stats "$img" 2>/dev/null | sed -n 's/^First orphan inode: *//p')" = "" ||
 	test_fail "orphans: the list is not empty"
 debugfs -R "stat <$gone>" "$img" 2>/dev/null | grep -q 'Links: 0' || test_fail "orphans: gone has links"
 
