@@ -504,9 +504,19 @@ uint64_t es_count_blocks(const struct es_tree *t, unsigned int types,
 	return total;
 }
 
+/*
+ * An iteration from the start of a bulk-loaded tree walks the pending list
+ * as it is: a load that is compared and released (inspect) never needs the
+ * tree built.  Should the tree be settled meanwhile, the nodes stay and
+ * the walk goes on through the tree.
+ */
 void es_iter_start(const struct es_tree *t, uint32_t lblk, struct es_iter *it)
 {
-	it->node = es_tree_search(t, lblk);
+	it->tree = t;
+	if (t->pending && lblk <= node_end(t->pending))
+		it->node = t->pending;
+	else
+		it->node = es_tree_search(t, lblk);
 }
 
 int es_iter_next(struct es_iter *it, struct es_extent *es)
@@ -514,6 +524,6 @@ int es_iter_next(struct es_iter *it, struct es_extent *es)
 	if (!it->node)
 		return 0;
 	node_copy_out(it->node, es);
-	it->node = node_next(it->node);
+	it->node = it->tree->pending ? es_node_of(it->node->rb.right) : node_next(it->node);
 	return 1;
 }

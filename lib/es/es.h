@@ -295,6 +295,7 @@ uint64_t es_count_blocks(const struct es_tree *t, unsigned int types,
  * Any modification of the tree invalidates the iterator.
  */
 struct es_iter {
+	const struct es_tree *tree;
 	const struct es_node *node;
 };
 void es_iter_start(const struct es_tree *t, uint32_t lblk, struct es_iter *it);
