@@ -19,6 +19,7 @@ enum {
 	OPT_FAIL_ALLOC,
 	OPT_ES_POLICY,
 	OPT_FAIL_WRITE,
+	OPT_FAIL_READ,
 };
 
 struct replay_ctx {
@@ -48,10 +49,12 @@ static void usage(void)
 	      "SCRIPT\n"
 	      "uses xfs_io's commands: open [-f] PATH, inode N, truncate "
 	      "SIZE,\n"
-	      "fpunch OFFSET LENGTH, falloc [-k] OFFSET LENGTH.  Without "
-	      "SCRIPT,\n"
-	      "complete the pending truncates of the orphan list, as a mount "
-	      "would.\n"
+	      "fpunch OFFSET LENGTH, falloc [-k] OFFSET LENGTH,\n"
+	      "pwrite [-q] [-S FILL] OFFSET LENGTH, fsync; writes wait in "
+	      "memory until\n"
+	      "fsync or the end of the script.  Without SCRIPT, complete the "
+	      "pending\n"
+	      "truncates of the orphan list, as a mount would.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -n, --dry-run        change the cache only; open IMAGE "
@@ -65,6 +68,10 @@ static void usage(void)
 	      "  -f, --force          replay even if IMAGE is mounted or its "
 	      "journal\n"
 	      "                       needs recovery\n"
+	      "  -z, --undo=FILE      save the blocks overwritten in FILE, "
+	      "for e2undo(8)\n"
+	      "      --fail-write=N   fail the Nth image write (testing)\n"
+	      "      --fail-read=N    fail the Nth image read (testing)\n"
 	      "  -h, --help           show this help and exit\n"
 	      "\n"
 	      "Exit status: 0 all ops applied and verified, 4 cache and disk "
@@ -99,8 +106,8 @@ static void format_op(const struct esck_op *op, char *buf, size_t len)
 			 op->offset, op->length);
 		break;
 	case ESCK_OP_PWRITE:
-		snprintf(buf, len, "pwrite %" PRIu64 " %" PRIu64, op->offset,
-			 op->length);
+		snprintf(buf, len, "pwrite -S 0x%02x %" PRIu64 " %" PRIu64,
+			 op->fill, op->offset, op->length);
 		break;
 	case ESCK_OP_FSYNC:
 		snprintf(buf, len, "fsync");
@@ -186,6 +193,8 @@ static void on_op(void *arg, const struct esck_replay_result *res)
 			json_u64(&ctx->jw, "offset", op->offset);
 			json_u64(&ctx->jw, "length", op->length);
 		}
+		if (op->type == ESCK_OP_PWRITE)
+			json_u64(&ctx->jw, "fill", op->fill);
 		json_string(&ctx->jw, "result", res->err ? "error" : "ok");
 		if (res->err)
 			json_string(&ctx->jw, "error", err);
@@ -217,6 +226,9 @@ static void on_divergence(void *arg, const struct esck_replay_divergence *d)
 			json_u64(&ctx->jw, "lblk", d->problem->lblk);
 		if (d->problem->len != ESCK_NONE)
 			json_u64(&ctx->jw, "len", d->problem->len);
+	} else if (d->size_cache == d->size_disk) {
+		/* DELAYED entries and pending pwrite data disagree. */
+		json_string(&ctx->jw, "id", "DELAYED");
 	} else {
 		json_string(&ctx->jw, "id", "SIZE");
 		json_u64(&ctx->jw, "size_cache", d->size_cache);
@@ -276,6 +288,7 @@ static void print_summary(struct replay_ctx *ctx,
 		json_u64(&ctx->jw, "rollbacks", sum->rollbacks);
 		json_u64(&ctx->jw, "interrupted", (uint64_t)sum->interrupted);
 		json_u64(&ctx->jw, "cache_entries", sum->cache.entries);
+		json_u64(&ctx->jw, "cache_allocs", sum->cache.alloc_attempts);
 		json_u64(&ctx->jw, "exit", (uint64_t)ctx->status);
 		json_object_end(&ctx->jw);
 		json_newline(&ctx->jw);
@@ -297,8 +310,9 @@ int cmd_replay_truncate(int argc, char **argv)
 		{"json", no_argument, NULL, OPT_JSON},
 		{"fail-alloc", required_argument, NULL, OPT_FAIL_ALLOC},
 		{"es-policy", required_argument, NULL, OPT_ES_POLICY},
-		{"fail-write", required_argument, NULL,
-		 OPT_FAIL_WRITE}, /* tests only */
+		{"undo", required_argument, NULL, 'z'},
+		{"fail-write", required_argument, NULL, OPT_FAIL_WRITE},
+		{"fail-read", required_argument, NULL, OPT_FAIL_READ},
 		{NULL, 0, NULL, 0},
 	};
 	struct esck_replay_opts opts;
@@ -321,7 +335,7 @@ int cmd_replay_truncate(int argc, char **argv)
 	memset(&script, 0, sizeof(script));
 	opts.verify = ESCK_VERIFY_RANGE;
 	opts.policy = ES_POLICY_NOFAIL;
-	while ((c = getopt_long(argc, argv, "fhn", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "fhnz:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			opts.force = 1;
@@ -331,6 +345,12 @@ int cmd_replay_truncate(int argc, char **argv)
 			return ESCK_EXIT_OK;
 		case 'n':
 			opts.dry_run = 1;
+			break;
+		case 'z':
+			if (!*optarg)
+				return cmd_usage_error(argv[0],
+						       "empty undo file name");
+			opts.undo_file = optarg;
 			break;
 		case OPT_VERIFY:
 			if (!strcmp(optarg, "range"))
@@ -374,6 +394,16 @@ int cmd_replay_truncate(int argc, char **argv)
 			opts.fail_write = n;
 			break;
 		}
+		case OPT_FAIL_READ: {
+			uint64_t n;
+
+			if (esck_parse_xfs_number(optarg, &n))
+				return cmd_usage_error(
+					argv[0], "invalid --fail-read '%s'",
+					optarg);
+			opts.fail_read = n;
+			break;
+		}
 		default: /* getopt_long() printed the first line */
 			fprintf(stderr,
 				"Try '%s --help' for more information.\n",
@@ -390,6 +420,9 @@ int cmd_replay_truncate(int argc, char **argv)
 		return cmd_usage_error(argv[0], "too many arguments");
 	if (have_fault)
 		opts.fault = &fault;
+	/* As e2fsck -n -z: accepted; a dry run writes nothing to undo. */
+	if (opts.dry_run)
+		opts.undo_file = NULL;
 
 	/* The whole script is parsed before the image is opened. */
 	if (!sname) {
@@ -450,11 +483,25 @@ int cmd_replay_truncate(int argc, char **argv)
 		ctx.status = ESCK_EXIT_OPERATIONAL;
 		goto out_script;
 	}
+	if (opts.undo_file &&
+	    (retval == EBUSY || retval == EXT2_ET_UNDO_FILE_CORRUPT ||
+	     retval == EXT2_ET_UNDO_FILE_WRONG)) {
+		com_err(progname, retval, "while opening undo file '%s'",
+			opts.undo_file);
+		ctx.status = ESCK_EXIT_OPERATIONAL;
+		goto out_script;
+	}
 	if (retval) {
 		com_err(progname, retval, "while opening '%s'", image);
 		ctx.status = ESCK_EXIT_OPERATIONAL;
 		goto out_script;
 	}
+	if (opts.undo_file)
+		fprintf(stderr,
+			"Overwriting existing filesystem; this can be undone "
+			"using the command:\n"
+			"    e2undo %s %s\n\n",
+			opts.undo_file, image);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

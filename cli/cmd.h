@@ -42,8 +42,9 @@ struct esck_cmd {
 int cmd_inspect(int argc, char **argv);
 
 #define CMD_REPLAY_TRUNCATE_USAGE					\
-	"esck replay-truncate [-nf] [--verify=range|full|end] [--json]\n"	\
-	"       [--fail-alloc=SPEC] [--es-policy=nofail|legacy] IMAGE [SCRIPT|-]"
+	"esck replay-truncate [-nf] [-z FILE] [--verify=range|full|end]\n"	\
+	"       [--json] [--fail-alloc=SPEC] [--es-policy=nofail|legacy]\n"	\
+	"       IMAGE [SCRIPT|-]"
 int cmd_replay_truncate(int argc, char **argv);
 
 /*

@@ -10,7 +10,6 @@
 #include <ext2fs/ext3_extents.h> /* after ext2fs.h: it needs its types */
 
 #define LBLK_LAST 0xfffffffeU /* the kernel's EXT_MAX_BLOCKS - 1 */
-#define REPLAY_PAGE_SIZE 4096 /* the kernel's PAGE_SIZE on x86 and most others */
 
 /* ---- opening and closing the image ---- */
 
@@ -20,8 +19,12 @@ static errcode_t fs_open(struct esck_replay *r)
 		     EXT2_FLAG_SOFTSUPP_FEATURES;
 	errcode_t retval;
 
-	if (!r->opts.dry_run)
+	if (!r->opts.dry_run) {
 		oflags |= EXT2_FLAG_RW;
+		/* Reopened after a rollback: the same undo file, reopened. */
+		txio_set_backing_manager(r->opts.undo_file ? undo_io_manager
+							   : NULL);
+	}
 	retval = ext2fs_open2(
 		r->image, NULL, oflags, 0, 0,
 		r->opts.dry_run ? unix_io_manager : txio_io_manager, &r->fs);
@@ -39,11 +42,40 @@ static errcode_t fs_open(struct esck_replay *r)
 	 * undo.
 	 */
 	r->fs->flags |= EXT2_FLAG_MASTER_SB_ONLY;
+	if (!r->opts.dry_run) {
+		retval = replay_bitmap_track(r);
+		if (retval)
+			goto out_close;
+	}
 	return 0;
 
 out_close:
 	ext2fs_free(r->fs);
 	r->fs = NULL;
+	return retval;
+}
+
+/*
+ * The undo manager's backing manager and file are process-wide (undo_io.c's
+ * globals): set once, and a later replay must name the same file.
+ */
+static errcode_t setup_undo(const char *file)
+{
+	static char *undo_path;
+	errcode_t retval;
+
+	if (undo_path)
+		return strcmp(undo_path, file) ? EBUSY : 0;
+	undo_path = strdup(file);
+	if (!undo_path)
+		return ENOMEM;
+	retval = set_undo_io_backing_manager(unix_io_manager);
+	if (!retval)
+		retval = set_undo_io_backup_file(undo_path);
+	if (retval) {
+		free(undo_path);
+		undo_path = NULL;
+	}
 	return retval;
 }
 
@@ -78,11 +110,32 @@ errcode_t esck_replay_open(const char *image,
 		retval = ESCK_ET_MOUNTED;
 		goto out_free;
 	}
+	/* A dry run writes nothing: nothing to undo. */
+	if (opts->dry_run)
+		r->opts.undo_file = NULL;
+	if (r->opts.undo_file) {
+		retval = setup_undo(r->opts.undo_file);
+		if (retval)
+			goto out_free;
+	}
 	if (opts->fail_write)
 		txio_set_fail_write(opts->fail_write);
+	if (opts->fail_read)
+		txio_set_fail_read(opts->fail_read);
 	retval = fs_open(r);
 	if (retval)
 		goto out_free;
+	/*
+	 * undo_io writes its header only with its first saved block: record
+	 * the superblock now, so the undo file is complete even if the replay
+	 * writes nothing.
+	 */
+	if (r->opts.undo_file) {
+		retval = txio_rewrite(r->fs->io, SUPERBLOCK_OFFSET,
+				      SUPERBLOCK_SIZE);
+		if (retval)
+			goto out_close;
+	}
 	if (ext2fs_has_feature_journal_needs_recovery(r->fs->super) &&
 	    !opts->force) {
 		retval = ESCK_ET_JOURNAL_NEEDS_RECOVERY;
@@ -102,6 +155,7 @@ errcode_t esck_replay_open(const char *image,
 
 out_close:
 	ext2fs_free(r->fs);
+	replay_bitmap_release(r);
 out_free:
 	free(r->image);
 	free(r);
@@ -117,12 +171,15 @@ errcode_t esck_replay_close(struct esck_replay *r)
 		return 0;
 	for (i = 0; i < r->nr_files; i++) {
 		es_tree_release(&r->files[i]->tree);
+		replay_pend_free(&r->files[i]->pend);
 		free(r->files[i]);
 	}
+	replay_pend_free(&r->save);
 	free(r->files);
 	es_cache_release(&r->cache);
 	if (r->fs)
 		retval = ext2fs_close_free(&r->fs);
+	replay_bitmap_release(r);
 	free(r->buf);
 	free(r->image);
 	free(r);
@@ -311,17 +368,26 @@ static void touch(struct ext2_inode *inode, int mtime)
 		inode->i_mtime = now;
 }
 
-/* Zero bytes [from, to) of logical block lblk if it is written on disk. */
+/*
+ * Zero bytes [from, to) of logical block lblk if it is written on disk or
+ * dirty (ext4_block_zero_eof and ext4_zero_partial_blocks zero the page
+ * cache of written, delayed and dirty unwritten blocks; clean unwritten
+ * blocks and holes read as zeros anyway).
+ */
 static errcode_t zero_in_block(struct esck_replay *r, struct ext2_inode *inode,
 			       uint32_t lblk, unsigned int from,
 			       unsigned int to)
 {
 	unsigned int type;
 	uint64_t pblk;
+	int dirty;
 	errcode_t retval;
 
-	if (from >= to || r->opts.dry_run || !r->cur->ino)
+	if (from >= to)
 		return 0;
+	retval = replay_pend_zero(r, r->cur, lblk, from, to, &dirty);
+	if (retval || r->opts.dry_run || !r->cur->ino)
+		return retval;
 	retval = replay_disk_lookup(r, r->cur->ino, inode, lblk, &type, &pblk);
 	if (retval || type != ES_WRITTEN)
 		return retval;
@@ -472,6 +538,7 @@ static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
 				return retval;
 		}
 		es_remove(&f->tree, s, e - s + 1);
+		replay_pend_drop(&f->pend, s, e); /* the dirty pages go too */
 		if (!r->opts.dry_run && f->ino) {
 			retval = replay_remove_space(r, f->ino, &inode, s, e);
 			replay_release_reserve(r);
@@ -582,8 +649,14 @@ static errcode_t truncate_cur(struct esck_replay *r, uint64_t size, int orphan)
 		if (retval)
 			return retval;
 	}
-	if (last <= LBLK_LAST)
+	if (last <= LBLK_LAST) {
+		/*
+		 * truncate_pagecache drops the dirty pages past EOF unwritten;
+		 * their DELAYED entries go with the rest.
+		 */
 		es_remove(&f->tree, last, LBLK_LAST - last + 1);
+		replay_pend_drop(&f->pend, last, LBLK_LAST);
+	}
 	if (disk) {
 		retval =
 			replay_remove_space(r, f->ino, &inode, last, LBLK_LAST);
@@ -644,13 +717,117 @@ static errcode_t op_falloc(struct esck_replay *r, const struct esck_op *op)
 	return retval;
 }
 
+/*
+ * pwrite(2) through the page cache with delayed allocation: the blocks
+ * become dirty, those that are holes on disk DELAYED; nothing is allocated
+ * or written until writeback (fsync, or the end of the script).
+ */
+static errcode_t op_pwrite(struct esck_replay *r, const struct esck_op *op,
+			   int *noop)
+{
+	struct replay_file *f = r->cur;
+	struct ext2_inode inode;
+	uint64_t bs, len = op->length, want, end, old;
+	errcode_t retval;
+
+	retval = read_cur(r, &inode);
+	if (retval)
+		return retval;
+	retval = check_file(r, &inode, 0);
+	if (retval)
+		return retval;
+	if (!len) {
+		*noop = 1; /* a write of nothing changes nothing */
+		return 0;
+	}
+	/* generic_write_checks: EFBIG at the limit, a short write before it. */
+	if (op->offset >= max_bytes(r))
+		return EFBIG;
+	if (len > max_bytes(r) - op->offset)
+		len = max_bytes(r) - op->offset;
+	want = len;
+	bs = r->fs->blocksize;
+	old = f->size;
+	end = op->offset + len;
+	r->vlo = (uint32_t)(op->offset / bs);
+	r->vhi = (uint32_t)((end - 1) / bs);
+	/*
+	 * Extending past a partial last block: what lay past the old EOF in
+	 * it reads as zeros from now on.
+	 */
+	if (end > old && old % bs) {
+		retval = zero_in_block(r, &inode, (uint32_t)(old / bs),
+				       (unsigned int)(old % bs),
+				       (unsigned int)bs);
+		if (retval)
+			return retval;
+	}
+	retval = replay_pwrite(r, f, &inode, op->offset, &len, op->fill);
+	if (retval)
+		return retval;
+	/* Written up to there, then refused, as xfs_io's next pwrite(2) is. */
+	if (len < want)
+		r->late_err = ENOSPC;
+	else if (len < op->length)
+		r->late_err = EFBIG;
+	end = op->offset + len;
+	if (end > f->size) {
+		ext2fs_inode_size_set(r->fs, &inode, end);
+		f->size = end;
+	}
+	touch(&inode, 1);
+	return write_cur(r, &inode);
+}
+
+/* fsync(2): write the current file's dirty data back. */
+static errcode_t op_fsync(struct esck_replay *r, int *noop)
+{
+	uint32_t lo, hi;
+	errcode_t retval;
+
+	if (!r->cur)
+		return EBADF;
+	if (!r->cur->pend.nr) {
+		*noop = 1;
+		return 0;
+	}
+	retval = replay_writeback(r, r->cur, &lo, &hi);
+	if (!retval) {
+		r->vlo = lo;
+		r->vhi = hi;
+	}
+	return retval;
+}
+
 /* ---- running a script ---- */
+
+/*
+ * Before an op on the current file: a copy of its dirty data, put back if
+ * the op is rolled back.
+ */
+static errcode_t save_pending(struct esck_replay *r, const struct esck_op *op)
+{
+	errcode_t retval;
+
+	if (!r->cur || op->type == ESCK_OP_OPEN || op->type == ESCK_OP_INODE)
+		return 0;
+	retval = replay_pend_copy(&r->save, &r->cur->pend, r->fs->blocksize);
+	if (!retval)
+		r->save_file = r->cur;
+	return retval;
+}
+
+static void forget_saved(struct esck_replay *r)
+{
+	replay_pend_free(&r->save);
+	r->save_file = NULL;
+}
 
 static errcode_t flush_fs(struct esck_replay *r)
 {
 	errcode_t retval;
 
-	retval = ext2fs_write_bitmaps(r->fs);
+	retval = r->bb_dirty ? replay_bitmap_flush(r) : ext2fs_write_bitmaps(r->fs);
 	if (retval)
 		return retval;
 	if (r->fs->flags & EXT2_FLAG_DIRTY)
@@ -676,6 +853,13 @@ static errcode_t recover(struct esck_replay *r)
 	err = fs_open(r);
 	if (err)
 		return err;
+	if (r->save_file) {
+		/* The op's changes to the dirty data go with it. */
+		replay_pend_free(&r->save_file->pend);
+		r->save_file->pend = r->save;
+		memset(&r->save, 0, sizeof(r->save));
+		r->save_file = NULL;
+	}
 	if (r->cur && r->cur->ino) {
 		struct ext2_inode inode;
 
@@ -683,8 +867,8 @@ static errcode_t recover(struct esck_replay *r)
 		if (err)
 			return err;
 		r->cur->size = EXT2_I_SIZE(&inode);
-		es_tree_drop_reclaimable(&r->cur->tree);
-		err = replay_load_cache(r, r->cur);
+		/* The disk's extents, and DELAYED over the dirty holes. */
+		err = replay_pend_rebuild(r, r->cur);
 		if (err)
 			return err;
 	}
@@ -706,11 +890,51 @@ static errcode_t run_op(struct esck_replay *r, const struct esck_op *op,
 	case ESCK_OP_FALLOC:
 		return op_falloc(r, op);
 	case ESCK_OP_PWRITE:
+		return op_pwrite(r, op, noop);
 	case ESCK_OP_FSYNC:
-		r->detail = "pwrite and fsync are not supported yet";
-		return EOPNOTSUPP;
+		return op_fsync(r, noop);
 	}
 	return EINVAL;
+}
+
+/*
+ * The end of the script for one file: its dirty data written back, all or
+ * nothing, then verified.  A failure of the writeback is returned (no op is
+ * left to report it with); *fatal is set when the replay cannot go on.
+ */
+static errcode_t end_writeback(struct esck_replay *r, struct replay_file *f,
+			       errcode_t *fatal)
+{
+	struct replay_file *cur = r->cur;
+	uint32_t lo = 1, hi = 0;
+	errcode_t retval, err;
+
+	if (!f->pend.nr || r->opts.dry_run || !f->ino)
+		return 0;
+	r->cur = f;
+	r->detail = NULL;
+	err = txio_begin(r->fs->io);
+	if (!err)
+		err = replay_pend_copy(&r->save, &f->pend, r->fs->blocksize);
+	if (!err) {
+		r->save_file = f;
+		err = replay_writeback(r, f, &lo, &hi);
+	}
+	if (!err)
+		err = flush_fs(r);
+	if (!err)
+		err = txio_commit(r->fs->io);
+	retval = err ? recover(r) : 0;
+	forget_saved(r);
+	if (!err && !retval && r->opts.verify == ESCK_VERIFY_FULL)
+		retval = replay_verify(r, f, 0, LBLK_LAST);
+	else if (!err && !retval && r->opts.verify == ESCK_VERIFY_RANGE &&
+		 lo <= hi)
+		retval = replay_verify(r, f, lo ? lo - 1 : 0,
+				       hi < LBLK_LAST ? hi + 1 : LBLK_LAST);
+	r->cur = cur;
+	*fatal = retval;
+	return err;
 }
 
 errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
@@ -722,7 +946,8 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 	struct replay_file *prev;
 	errcode_t retval = 0, err;
 	size_t i;
-	int noop, tx;
+	int noop, tx, short_write;
+	errcode_t end_err = 0;
 
 	if (!r || !s || !sum)
 		return EINVAL;
@@ -743,6 +968,8 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 		prev = r->cur;
 		tx = !r->opts.dry_run;
 		err = tx ? txio_begin(r->fs->io) : 0;
+		if (!err && tx)
+			err = save_pending(r, op);
 		if (!err)
 			err = run_op(r, op, &noop);
 		if (!err && tx)
@@ -756,6 +983,11 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 				break;
 			}
 		}
+		forget_saved(r);
+		short_write = !err && r->late_err;
+		if (short_write)
+			err = r->late_err;
+		r->late_err = 0;
 		/* A failed open leaves the previous file current, as xfs_io. */
 		if (err &&
 		    (op->type == ESCK_OP_OPEN || op->type == ESCK_OP_INODE))
@@ -775,7 +1007,8 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 		res.detail = r->detail;
 		if (ops && ops->op)
 			ops->op(ops->arg, &res);
-		if (err || !r->cur || r->opts.verify == ESCK_VERIFY_END)
+		if ((err && !short_write) || !r->cur ||
+		    r->opts.verify == ESCK_VERIFY_END)
 			continue;
 		if (r->opts.verify == ESCK_VERIFY_FULL) {
 			retval = replay_verify(r, r->cur, 0, LBLK_LAST);
@@ -789,13 +1022,25 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 		if (retval)
 			break;
 	}
+	/*
+	 * xfs_io's exit closes the files; the unmount writes the rest back.
+	 * (A truncate to 0 makes the kernel write a file's delalloc data back
+	 * at its close, auto_da_alloc's EXT4_STATE_DA_ALLOC_CLOSE: that close
+	 * is this same moment, so nothing tells the two apart.)
+	 */
+	for (i = 0; i < r->nr_files && !retval; i++) {
+		r->op = op;
+		err = end_writeback(r, r->files[i], &retval);
+		if (err && !end_err)
+			end_err = err;
+	}
 	if (!retval && r->opts.verify == ESCK_VERIFY_END) {
 		r->op = op;
 		for (i = 0; i < r->nr_files && !retval; i++)
 			retval = replay_verify(r, r->files[i], 0, LBLK_LAST);
 	}
 	es_cache_stats(&r->cache, &sum->cache);
-	return retval;
+	return retval ? retval : end_err;
 }
 
 /* ---- no script: finish the orphan list as the kernel does at mount ---- */

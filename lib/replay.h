@@ -30,6 +30,16 @@ struct esck_replay_opts {
 	enum es_policy policy;
 	struct es_fault *fault; /* cache allocation faults; NULL for none */
 	uint64_t fail_write;	/* tests: fail the Nth image write (0: none) */
+	uint64_t fail_read;	/* tests: fail the Nth image read (0: none) */
+	/*
+	 * An e2undo(8) undo file to record the image's original blocks in, or
+	 * NULL; ignored for a dry run.  As with e2fsck -z, an existing undo
+	 * file that matches the image's current state is appended to, one
+	 * that does not fails the open (EXT2_ET_UNDO_FILE_WRONG or
+	 * EXT2_ET_UNDO_FILE_CORRUPT).  libext2fs's undo manager is
+	 * process-wide: every replay of a process must name the same file.
+	 */
+	const char *undo_file;
 };
 
 /* The outcome of one op, handed to esck_replay_ops.op. */
@@ -70,10 +80,11 @@ struct esck_replay_summary {
 struct esck_replay;
 
 /*
- * Open IMAGE for a replay: read-write through the transactional layer, or
- * read-only for a dry run.  Refuses a mounted image (ESCK_ET_MOUNTED) and
- * one whose journal needs recovery (ESCK_ET_JOURNAL_NEEDS_RECOVERY) unless
- * opts->force.
+ * Open IMAGE for a replay: read-write through the transactional layer (over
+ * the undo layer with opts->undo_file), or read-only for a dry run.  Refuses
+ * a mounted image (ESCK_ET_MOUNTED) and one whose journal needs recovery
+ * (ESCK_ET_JOURNAL_NEEDS_RECOVERY) unless opts->force; EBUSY for an undo
+ * file other than the one an earlier replay of this process used.
  */
 errcode_t esck_replay_open(const char *image,
 			   const struct esck_replay_opts *opts,

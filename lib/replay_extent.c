@@ -16,7 +16,7 @@ static void free_data(ext2_filsys fs, struct ext2_inode *inode, uint64_t pblk,
 	 * refuses a run that ends at the filesystem's last block, after it
 	 * has already shortened the extent (reference/e2fsprogs.md §1.9).
 	 */
-	ext2fs_block_alloc_stats_range(fs, pblk, n, -1);
+	replay_stats_range(fs, pblk, n, -1);
 	ext2fs_iblk_sub_blocks(fs, inode, n);
 }
 
@@ -183,6 +183,38 @@ static int next_extent(ext2_extent_handle_t h, uint32_t lblk,
 	return 0;
 }
 
+errcode_t replay_disk_run(ext2_extent_handle_t h, uint32_t lblk, uint32_t end,
+			  unsigned int *type, uint64_t *pblk, uint32_t *len)
+{
+	struct ext2fs_extent e;
+	uint64_t stop = end;
+	errcode_t retval;
+
+	retval = ext2fs_extent_goto(h, lblk);
+	if (!retval) {
+		retval = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
+		if (retval)
+			return retval;
+		*type = (e.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ? ES_UNWRITTEN
+							       : ES_WRITTEN;
+		*pblk = e.e_pblk + (lblk - e.e_lblk);
+		if (e.e_lblk + e.e_len - 1 < stop)
+			stop = e.e_lblk + e.e_len - 1;
+		*len = (uint32_t)(stop - lblk + 1);
+		return 0;
+	}
+	if (retval != EXT2_ET_EXTENT_NOT_FOUND &&
+	    retval != EXT2_ET_NO_CURRENT_NODE)
+		return retval;
+	*type = ES_HOLE;
+	*pblk = 0;
+	if (retval == EXT2_ET_EXTENT_NOT_FOUND && next_extent(h, lblk, &e) &&
+	    e.e_lblk - 1 < stop)
+		stop = e.e_lblk - 1;
+	*len = (uint32_t)(stop - lblk + 1);
+	return 0;
+}
+
 /*
  * Can a and b (a left of b) be one unwritten extent, as
  * ext4_can_extents_be_merged?
@@ -314,7 +346,7 @@ errcode_t replay_falloc(struct esck_replay *r, uint32_t ino,
 			retval = ENOSPC;
 		if (retval)
 			break;
-		ext2fs_block_alloc_stats_range(fs, pblk, (blk_t)plen, +1);
+		replay_stats_range(fs, pblk, (blk_t)plen, +1);
 		retval = ext2fs_iblk_add_blocks(fs, inode, plen);
 		if (retval)
 			break;

@@ -6,14 +6,38 @@
 #include "replay.h"
 #include "txio.h"
 
+/*
+ * One dirty block of pwrite data not written back yet: the page cache's
+ * role.  The block holds fill repeated when buf is NULL, else buf's
+ * blocksize bytes.
+ */
+struct replay_pblock {
+	uint32_t lblk;
+	uint8_t fill;
+	uint8_t *buf;
+};
+
+/* A file's dirty blocks, sorted by lblk, no two alike. */
+struct replay_pending {
+	struct replay_pblock *v;
+	size_t nr, cap;
+};
+
 /* One file the script has selected, with its own cache tree. */
 struct replay_file {
 	uint32_t ino;  /* 0: created by a dry run, exists only in the cache */
 	uint64_t size; /* i_size as the replay believes it */
 	struct es_tree tree;
+	/*
+	 * The data pwrite left for writeback.  Its blocks that are holes on
+	 * disk are exactly the tree's DELAYED entries (the kernel's delalloc);
+	 * the others are dirty data over WRITTEN or UNWRITTEN blocks.
+	 */
+	struct replay_pending pend;
 };
 
 #define REPLAY_MAX_RESV 8 /* > the deepest extent tree plus one */
+#define REPLAY_PAGE_SIZE 4096 /* the kernel's PAGE_SIZE on x86 and most */
 
 struct esck_replay {
 	char *image;
@@ -36,6 +60,20 @@ struct esck_replay {
 	struct esck_replay_summary *sum;
 	uint32_t vlo, vhi;  /* verification range, inclusive */
 	const char *detail; /* extra words for an op error, or NULL */
+
+	/*
+	 * The pending data of save_file before the op in flight, restored if
+	 * the op is rolled back (save_file NULL: nothing saved).
+	 */
+	struct replay_pending save;
+	struct replay_file *save_file;
+	/* Groups whose block bitmap an op changed (replay_bitmap.c). */
+	unsigned char *bb_dirty;
+	dgrp_t *bb_list;
+	dgrp_t nr_bb;
+	int bb_own, bb_all;	/* our own range call; a change not placed */
+	/* An error of an op that was applied all the same (a short write). */
+	errcode_t late_err;
 };
 
 /* replay_extent.c */
@@ -68,6 +106,69 @@ errcode_t replay_load_cache(struct esck_replay *r, struct replay_file *f);
 /* es_insert() the on-disk state of [start, end] into the cache. */
 errcode_t replay_cache_range(struct esck_replay *r, struct replay_file *f,
 			     uint32_t start, uint32_t end);
+
+/*
+ * At lblk on disk: *type (ES_WRITTEN, ES_UNWRITTEN or ES_HOLE), *pblk (0 for
+ * a hole) and *len, the blocks from lblk to at most end that continue it
+ * (one extent's piece, or the hole up to the next extent).
+ */
+errcode_t replay_disk_run(ext2_extent_handle_t h, uint32_t lblk, uint32_t end,
+			  unsigned int *type, uint64_t *pblk, uint32_t *len);
+
+/* replay_pending.c: pwrite's data until writeback */
+void replay_pend_free(struct replay_pending *p);
+/* dst (empty) becomes a deep copy of src. */
+errcode_t replay_pend_copy(struct replay_pending *dst,
+			   const struct replay_pending *src,
+			   unsigned int blocksize);
+/* The index of the first dirty block at or after lblk (p->nr if none). */
+size_t replay_pend_first(const struct replay_pending *p, uint32_t lblk);
+/* The dirty block lblk, or NULL. */
+struct replay_pblock *replay_pend_find(const struct replay_pending *p,
+				       uint32_t lblk);
+/* Forget the dirty blocks of [lo, hi] (inclusive), as truncate/punch do. */
+void replay_pend_drop(struct replay_pending *p, uint32_t lo, uint32_t hi);
+/*
+ * Zero bytes [from, to) of dirty block lblk, if it is dirty; *dirty says
+ * whether it was.
+ */
+errcode_t replay_pend_zero(struct esck_replay *r, struct replay_file *f,
+			   uint32_t lblk, unsigned int from, unsigned int to,
+			   int *dirty);
+/*
+ * A buffered write of *len bytes of fill at off (*len > 0, off + *len
+ * within the largest file): the blocks become dirty, the holes among them
+ * DELAYED.  Where the new delayed blocks do not all fit in the free space
+ * (the kernel's delalloc reservation), the write stops short, as the
+ * kernel's, at the page holding the first that does not: *len is then
+ * lowered, and ENOSPC, with nothing changed, when nothing fits.  i_size is
+ * the caller's.
+ */
+errcode_t replay_pwrite(struct esck_replay *r, struct replay_file *f,
+			struct ext2_inode *inode, uint64_t off, uint64_t *len,
+			uint8_t fill);
+/*
+ * Write f's dirty blocks back as the kernel's writeback does: allocate the
+ * delayed runs, write every dirty block (zeroing past i_size), convert dirty
+ * UNWRITTEN blocks to WRITTEN, update i_blocks and the cache.  *lo and *hi
+ * receive the range written ([1, 0] if none).  Nothing on disk for a dry run.
+ */
+errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
+			   uint32_t *lo, uint32_t *hi);
+/*
+ * After a rollback: the cache of f from the disk again, and a DELAYED entry
+ * over every dirty block that is a hole there.
+ */
+errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f);
+
+/* replay_bitmap.c */
+/* Note the groups whose block bitmaps change from now on (fs->priv_data). */
+errcode_t replay_bitmap_track(struct esck_replay *r);
+void replay_bitmap_release(struct esck_replay *r);
+/* ext2fs_block_alloc_stats_range(), noting the groups (a 1.47.0 bug). */
+void replay_stats_range(ext2_filsys fs, blk64_t blk, blk_t num, int inuse);
+/* Write those groups' block bitmaps, and inode bitmaps if dirty. */
+errcode_t replay_bitmap_flush(struct esck_replay *r);
 
 /* replay_orphan.c: the orphan file, walked as the kernel's orphan cleanup does */
 struct replay_ofile_pos {

@@ -53,6 +53,98 @@ static void emit(struct verify_ctx *v, const struct esck_problem *p,
 		r->ops->divergence(r->ops->arg, &d);
 }
 
+/*
+ * DELAYED entries against the dirty data, the analogue of the kernel's
+ * reservation count matching its delayed blocks: a divergence with no
+ * problem and equal sizes (a size mismatch has different ones).
+ */
+static void emit_delayed(struct verify_ctx *v, uint64_t lblk, uint64_t len,
+			 const char *why)
+{
+	struct esck_replay_divergence d;
+	struct esck_replay *r = v->r;
+
+	memset(&d, 0, sizeof(d));
+	d.op = r->op;
+	d.ino = v->f->ino;
+	d.size_cache = d.size_disk = v->f->size;
+	snprintf(d.what, sizeof(d.what),
+		 "inode %u: logical blocks %llu-%llu: %s", v->f->ino,
+		 (unsigned long long)lblk, (unsigned long long)(lblk + len - 1),
+		 why);
+	v->found++;
+	if (r->sum)
+		r->sum->divergences++;
+	if (r->ops && r->ops->divergence)
+		r->ops->divergence(r->ops->arg, &d);
+}
+
+/*
+ * Over [lo, hi]: every DELAYED block is dirty, and every dirty block is
+ * DELAYED or mapped on disk (else its must-keep entry was lost).
+ */
+static errcode_t check_delayed(struct verify_ctx *v, struct ext2_inode *inode)
+{
+	static const char no_data[] = "delayed in the cache, no pending data";
+	static const char no_entry[] = "pending data with no delayed entry";
+	struct replay_file *f = v->f;
+	struct replay_pending *p = &f->pend;
+	struct es_extent es;
+	struct es_iter it;
+	uint64_t b, run = 0, run_len = 0, pblk;
+	unsigned int type;
+	size_t i;
+	errcode_t retval;
+
+	es_iter_start(&f->tree, v->lo, &it);
+	while (es_iter_next(&it, &es) && es.lblk <= v->hi) {
+		if (es_type(&es) != ES_DELAYED)
+			continue;
+		for (b = es.lblk > v->lo ? es.lblk : v->lo;
+		     b <= es_end(&es) && b <= v->hi; b++) {
+			if (replay_pend_find(p, (uint32_t)b))
+				continue;
+			if (run_len && run + run_len == b) {
+				run_len++;
+				continue;
+			}
+			if (run_len)
+				emit_delayed(v, run, run_len, no_data);
+			run = b;
+			run_len = 1;
+		}
+	}
+	if (run_len)
+		emit_delayed(v, run, run_len, no_data);
+	run_len = 0;
+	for (i = replay_pend_first(p, v->lo);
+	     i < p->nr && p->v[i].lblk <= v->hi; i++) {
+		b = p->v[i].lblk;
+		/* A look that leaves the entries' REFERENCED bits alone. */
+		es_iter_start(&f->tree, (uint32_t)b, &it);
+		if (es_iter_next(&it, &es) && es.lblk <= b &&
+		    es_type(&es) == ES_DELAYED)
+			continue;
+		retval = replay_disk_lookup(v->r, f->ino, inode, (uint32_t)b,
+					    &type, &pblk);
+		if (retval)
+			return retval;
+		if (type != ES_HOLE)
+			continue;
+		if (run_len && run + run_len == b) {
+			run_len++;
+			continue;
+		}
+		if (run_len)
+			emit_delayed(v, run, run_len, no_entry);
+		run = b;
+		run_len = 1;
+	}
+	if (run_len)
+		emit_delayed(v, run, run_len, no_entry);
+	return 0;
+}
+
 /* Only what falls in the range counts; the tree's own damage always does. */
 static void on_problem(void *arg, const struct esck_problem *p)
 {
@@ -80,8 +172,10 @@ errcode_t replay_verify(struct esck_replay *r, struct replay_file *f,
 	v.f = f;
 	v.lo = lo;
 	v.hi = hi;
-	/* Bypass the inode cache: the question is what the disk holds. */
+	/* Bypass the inode and block caches: the question is what the disk holds. */
 	ext2fs_flush_icache(r->fs);
+	if (txio_is_txio(r->fs->io))
+		txio_forget_cache(r->fs->io);
 	retval = ext2fs_read_inode(r->fs, f->ino, &inode);
 	if (retval)
 		return retval;
@@ -89,6 +183,9 @@ errcode_t replay_verify(struct esck_replay *r, struct replay_file *f,
 		emit(&v, NULL, f->size, EXT2_I_SIZE(&inode));
 	if (!(inode.i_flags & EXT4_EXTENTS_FL))
 		return 0;
+	retval = check_delayed(&v, &inode);
+	if (retval)
+		return retval;
 
 	memset(&geo, 0, sizeof(geo));
 	geo.block_size = r->fs->blocksize;

@@ -1,5 +1,6 @@
-/* txio.c --- a transactional io_manager over unix_io: before-images in memory, commit or roll back */
+/* txio.c --- a transactional io_manager over unix_io or undo_io: before-images in memory, commit or roll back */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,7 +9,16 @@
 
 #define TXIO_MAGIC 0x74786f31u /* "txo1": our private data, not a channel */
 
-/* What one write overwrote: len bytes at byte offset off. */
+/*
+ * Past this many bytes of pending writes, a transaction writes them out
+ * early (still undoable): memory stays bounded, only the crash window grows.
+ */
+#define TXIO_PENDING_MAX (64u << 20)
+
+/*
+ * len bytes at byte offset off: what one write overwrote (a before-image), or
+ * what a write of the transaction will put there (a pending write).
+ */
 struct txio_image {
 	uint64_t off;
 	uint32_t len;
@@ -19,14 +29,38 @@ struct txio_private {
 	unsigned int magic;
 	io_channel real;
 	int in_tx;
-	errcode_t tx_error; /* the first write error of the transaction */
+	errcode_t tx_error; /* the first I/O error of the transaction */
+	/* Before-images, oldest first. */
 	struct txio_image *img;
 	size_t nr, cap;
 	uint64_t bytes;
+	/* Pending writes, in the order of their last writes. */
+	struct txio_image *pend;
+	size_t nr_pend, cap_pend;
+	uint64_t pend_bytes;
+	int wrote; /* the transaction has written to the image */
+	/*
+	 * Clean single blocks as the image holds them, direct-mapped: the
+	 * backing channel runs uncached, and libext2fs's extent handle reads
+	 * the path from the root again for every lookup.  Whatever writes to
+	 * the image forgets what it covers.
+	 */
+	uint64_t *cache_blk;	/* block + 1 in each slot, 0 if empty */
+	char *cache_data;
+	unsigned int cache_slots, cache_bs;
 };
 
-static uint64_t fail_nth;
-static uint64_t writes_seen;
+/* At most this many bytes of cached blocks (and 1024 blocks). */
+#define TXIO_CACHE_BYTES (4u << 20)
+
+static io_manager backing; /* NULL: unix_io_manager */
+static uint64_t fail_nth, fail_read_nth;
+static uint64_t writes_seen, reads_seen;
+
+void txio_set_backing_manager(io_manager manager)
+{
+	backing = manager;
+}
 
 void txio_set_fail_write(uint64_t nth)
 {
@@ -39,11 +73,29 @@ uint64_t txio_writes_seen(void)
 	return writes_seen;
 }
 
+void txio_set_fail_read(uint64_t nth)
+{
+	fail_read_nth = nth;
+	reads_seen = 0;
+}
+
+uint64_t txio_reads_seen(void)
+{
+	return reads_seen;
+}
+
 /* Counts one write; nonzero if it is the one the test wants to fail. */
 static int fault_now(void)
 {
 	writes_seen++;
 	return fail_nth && writes_seen == fail_nth;
+}
+
+/* The same for reads. */
+static int read_fault_now(void)
+{
+	reads_seen++;
+	return fail_read_nth && reads_seen == fail_read_nth;
 }
 
 static struct txio_private *priv_of(io_channel io)
@@ -61,6 +113,53 @@ int txio_is_txio(io_channel io)
 	return priv_of(io) != NULL;
 }
 
+static void cache_free(struct txio_private *p)
+{
+	free(p->cache_blk);
+	free(p->cache_data);
+	p->cache_blk = NULL;
+	p->cache_data = NULL;
+	p->cache_slots = 0;
+}
+
+/* Empty cache slots for blocks of bs bytes; no cache if memory is short. */
+static void cache_setup(struct txio_private *p, unsigned int bs)
+{
+	unsigned int slots = bs ? TXIO_CACHE_BYTES / bs : 0;
+
+	cache_free(p);
+	if (slots > 1024)
+		slots = 1024;
+	if (!slots)
+		return;
+	p->cache_blk = calloc(slots, sizeof(*p->cache_blk));
+	p->cache_data = malloc((size_t)slots * bs);
+	if (!p->cache_blk || !p->cache_data) {
+		cache_free(p);
+		return;
+	}
+	p->cache_slots = slots;
+	p->cache_bs = bs;
+}
+
+/* Forget every cached block that [off, off + len) touches. */
+static void cache_forget(struct txio_private *p, uint64_t off, uint64_t len)
+{
+	uint64_t b, first, last;
+
+	if (!p->cache_slots || !len)
+		return;
+	first = off / p->cache_bs;
+	last = (off + len - 1) / p->cache_bs;
+	if (last - first >= p->cache_slots) {
+		memset(p->cache_blk, 0, p->cache_slots * sizeof(*p->cache_blk));
+		return;
+	}
+	for (b = first; b <= last; b++)
+		if (p->cache_blk[b % p->cache_slots] == b + 1)
+			p->cache_blk[b % p->cache_slots] = 0;
+}
+
 static void drop_images(struct txio_private *p)
 {
 	size_t i;
@@ -71,12 +170,98 @@ static void drop_images(struct txio_private *p)
 	p->bytes = 0;
 }
 
+static void drop_pending(struct txio_private *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_pend; i++)
+		free(p->pend[i].buf);
+	p->nr_pend = 0;
+	p->pend_bytes = 0;
+}
+
+/*
+ * Write the pending writes to the image, oldest first; each one is a write
+ * the fault schedule counts.  Stops at the first error: the transaction is
+ * then rolled back, which restores every range whatever was written.
+ */
+static errcode_t write_out(struct txio_private *p)
+{
+	struct txio_image *w;
+	errcode_t retval = 0;
+	size_t i;
+
+	for (i = 0; i < p->nr_pend && !retval; i++) {
+		w = &p->pend[i];
+		p->wrote = 1;
+		if (fault_now())
+			retval = EIO;
+		else
+			retval = io_channel_write_byte(p->real,
+						       (unsigned long)w->off,
+						       (int)w->len, w->buf);
+		cache_forget(p, w->off, w->len);
+	}
+	if (!retval)
+		drop_pending(p);
+	return retval;
+}
+
+/* Copy what the pending writes put into [off, off + len) over data. */
+static void overlay(const struct txio_private *p, uint64_t off, uint64_t len,
+		    void *data)
+{
+	const struct txio_image *w;
+	uint64_t lo, hi;
+	size_t i;
+
+	for (i = 0; i < p->nr_pend; i++) {
+		w = &p->pend[i];
+		lo = w->off > off ? w->off : off;
+		hi = w->off + w->len < off + len ? w->off + w->len : off + len;
+		if (lo < hi)
+			memcpy((char *)data + (lo - off),
+			       (const char *)w->buf + (lo - w->off), hi - lo);
+	}
+}
+
 /*
  * Save the whole blocks (of the backing channel's current size) that cover
  * [off, off + len), before they are overwritten.  Whole blocks because the
  * backing channel reads only at block boundaries; restoring a little more
  * than was written is harmless since the extra bytes are the old ones too.
  */
+/*
+ * n bytes of the image from block first (of the backing channel's size),
+ * as the disk holds them: through the cache, one block at a time, for the
+ * few blocks a write usually covers.
+ */
+static errcode_t read_disk(struct txio_private *p, uint64_t first, uint64_t n,
+			   void *buf)
+{
+	uint64_t bs = (uint64_t)p->real->block_size, i;
+	errcode_t retval;
+
+	if (!p->cache_slots || bs != p->cache_bs || n > 8 * bs || n % bs)
+		return io_channel_read_blk64(p->real, first, -(int)n, buf);
+	for (i = 0; i < n / bs; i++) {
+		uint64_t b = first + i;
+		unsigned int slot = (unsigned int)(b % p->cache_slots);
+		char *c = p->cache_data + (size_t)slot * bs;
+
+		if (p->cache_blk[slot] != b + 1) {
+			retval = io_channel_read_blk64(p->real, b, 1, c);
+			if (retval) {
+				p->cache_blk[slot] = 0;
+				return retval;
+			}
+			p->cache_blk[slot] = b + 1;
+		}
+		memcpy((char *)buf + i * bs, c, bs);
+	}
+	return 0;
+}
+
 static errcode_t save_range(struct txio_private *p, uint64_t off, uint64_t len)
 {
 	uint64_t bs = (uint64_t)p->real->block_size;
@@ -98,7 +283,7 @@ static errcode_t save_range(struct txio_private *p, uint64_t off, uint64_t len)
 	buf = malloc(n);
 	if (!buf)
 		return ENOMEM;
-	retval = io_channel_read_blk64(p->real, first, -(int)n, buf);
+	retval = read_disk(p, first, n, buf);
 	if (retval) {
 		free(buf);
 		return retval;
@@ -112,14 +297,66 @@ static errcode_t save_range(struct txio_private *p, uint64_t off, uint64_t len)
 }
 
 /*
- * libext2fs ignores some write errors (ext2fs_extent_replace() drops the
- * one from writing the path back), so a transaction remembers its first
- * and txio_commit() refuses to commit over it.
+ * libext2fs ignores some I/O errors (ext2fs_extent_replace() drops the one
+ * from writing the path back), so a transaction remembers its first read or
+ * write error and txio_commit() refuses to commit over it.
  */
 static errcode_t note_error(struct txio_private *p, errcode_t retval)
 {
 	if (retval && p->in_tx && !p->tx_error)
 		p->tx_error = retval;
+	return retval;
+}
+
+/*
+ * A write inside a transaction: save what it overwrites, then hold it.  A
+ * second write of the same range replaces the first and moves to the end,
+ * so the image sees each range once, in the order of the last writes.
+ */
+static errcode_t buffer_write(struct txio_private *p, uint64_t off,
+			      uint64_t len, const void *data)
+{
+	struct txio_image *w;
+	errcode_t retval;
+	void *arr, *buf;
+	size_t i;
+
+	if (!len)
+		return 0;
+	if (len > INT32_MAX || off + len > ULONG_MAX)
+		return EXT2_ET_UNIMPLEMENTED;
+	retval = save_range(p, off, len);
+	if (retval)
+		return retval;
+	buf = malloc(len);
+	if (!buf)
+		return ENOMEM;
+	memcpy(buf, data, len);
+	for (i = 0; i < p->nr_pend; i++) {
+		if (p->pend[i].off == off && p->pend[i].len == len) {
+			free(p->pend[i].buf);
+			p->pend_bytes -= len;
+			memmove(&p->pend[i], &p->pend[i + 1],
+				(p->nr_pend - i - 1) * sizeof(*p->pend));
+			p->nr_pend--;
+			break;
+		}
+	}
+	arr = p->pend;
+	retval =
+		esck_grow(&arr, &p->cap_pend, p->nr_pend, sizeof(*p->pend), 64);
+	p->pend = arr;
+	if (retval) {
+		free(buf);
+		return retval;
+	}
+	w = &p->pend[p->nr_pend++];
+	w->off = off;
+	w->len = (uint32_t)len;
+	w->buf = buf;
+	p->pend_bytes += len;
+	if (p->pend_bytes > TXIO_PENDING_MAX)
+		retval = write_out(p);
 	return retval;
 }
 
@@ -142,12 +379,14 @@ static errcode_t txio_open(const char *name, int flags, io_channel *channel)
 		retval = ENOMEM;
 		goto out_free;
 	}
-	retval = unix_io_manager->open(name, flags, &p->real);
+	retval = (backing ? backing : unix_io_manager)
+			 ->open(name, flags, &p->real);
 	if (retval)
 		goto out_free;
 	/*
 	 * No write-back cache below us: a failing write must fail inside its
 	 * transaction, and a commit then needs no flush (nor an fsync per op).
+	 * undo_io passes the option down to its own unix_io channel.
 	 */
 	retval = io_channel_set_options(p->real, "cache=off");
 	if (retval) {
@@ -158,6 +397,7 @@ static errcode_t txio_open(const char *name, int flags, io_channel *channel)
 	io->magic = EXT2_ET_MAGIC_IO_CHANNEL;
 	io->manager = txio_io_manager;
 	io->block_size = p->real->block_size;
+	cache_setup(p, (unsigned int)io->block_size);
 	io->refcount = 1;
 	io->flags = p->real->flags;
 	io->private_data = p;
@@ -186,7 +426,10 @@ static errcode_t txio_close(io_channel io)
 		txio_rollback(io);
 	retval = io_channel_close(p->real);
 	drop_images(p);
+	drop_pending(p);
+	cache_free(p);
 	free(p->img);
+	free(p->pend);
 	free(p);
 	free(io->name);
 	free(io);
@@ -201,8 +444,10 @@ static errcode_t txio_set_blksize(io_channel io, int blksize)
 	if (!p)
 		return EXT2_ET_BAD_MAGIC;
 	retval = io_channel_set_blksize(p->real, blksize);
-	if (!retval)
+	if (!retval) {
 		io->block_size = blksize;
+		cache_setup(p, (unsigned int)blksize);
+	}
 	return retval;
 }
 
@@ -210,10 +455,25 @@ static errcode_t txio_read_blk64(io_channel io, unsigned long long block,
 				 int count, void *data)
 {
 	struct txio_private *p = priv_of(io);
+	uint64_t len;
+	errcode_t retval;
 
 	if (!p)
 		return EXT2_ET_BAD_MAGIC;
-	return io_channel_read_blk64(p->real, block, count, data);
+	if (read_fault_now())
+		return note_error(p, EIO);
+	if (count > 0 && count <= 8 &&
+	    io->block_size == p->real->block_size)
+		retval = read_disk(p, block, (uint64_t)count * io->block_size, data);
+	else
+		retval = io_channel_read_blk64(p->real, block, count, data);
+	if (!retval && p->nr_pend) {
+		len = count < 0 ? (uint64_t) - (int64_t)count
+				: (uint64_t)count * (uint64_t)io->block_size;
+		overlay(p, (uint64_t)block * (uint64_t)io->block_size, len,
+			data);
+	}
+	return note_error(p, retval);
 }
 
 static errcode_t txio_read_blk(io_channel io, unsigned long block, int count,
@@ -233,13 +493,16 @@ static errcode_t txio_write_blk64(io_channel io, unsigned long long block,
 		return EXT2_ET_BAD_MAGIC;
 	len = count < 0 ? (uint64_t) - (int64_t)count
 			: (uint64_t)count * (uint64_t)io->block_size;
-	retval = save_range(p, (uint64_t)block * (uint64_t)io->block_size, len);
-	if (retval)
-		return retval;
-	if (fault_now())
+	if (p->in_tx)
+		retval = buffer_write(
+			p, (uint64_t)block * (uint64_t)io->block_size, len,
+			data);
+	else if (fault_now())
 		retval = EIO;
 	else
 		retval = io_channel_write_blk64(p->real, block, count, data);
+	if (!p->in_tx)
+		cache_forget(p, (uint64_t)block * (uint64_t)io->block_size, len);
 	return note_error(p, retval);
 }
 
@@ -247,26 +510,6 @@ static errcode_t txio_write_blk(io_channel io, unsigned long block, int count,
 				const void *data)
 {
 	return txio_write_blk64(io, block, count, data);
-}
-
-static errcode_t txio_write_byte(io_channel io, unsigned long offset, int size,
-				 const void *data)
-{
-	struct txio_private *p = priv_of(io);
-	errcode_t retval;
-
-	if (!p)
-		return EXT2_ET_BAD_MAGIC;
-	if (size < 0)
-		return EINVAL;
-	retval = save_range(p, offset, (uint64_t)size);
-	if (retval)
-		return retval;
-	if (fault_now())
-		retval = EIO;
-	else
-		retval = io_channel_write_byte(p->real, offset, size, data);
-	return note_error(p, retval);
 }
 
 static errcode_t txio_flush(io_channel io)
@@ -304,19 +547,38 @@ static errcode_t txio_zeroout(io_channel io, unsigned long long block,
 			      unsigned long long count)
 {
 	struct txio_private *p = priv_of(io);
+	uint64_t len;
 	errcode_t retval;
+	void *zero;
 
 	if (!p)
 		return EXT2_ET_BAD_MAGIC;
-	retval = save_range(p, (uint64_t)block * (uint64_t)io->block_size,
-			    (uint64_t)count * (uint64_t)io->block_size);
-	if (retval)
-		return retval;
-	if (fault_now())
+	len = (uint64_t)count * (uint64_t)io->block_size;
+	if (p->in_tx) {
+		/* A pending write of zeros, in order with the others. */
+		if (len > INT32_MAX)
+			return note_error(p, EXT2_ET_UNIMPLEMENTED);
+		zero = calloc(1, len ? len : 1);
+		if (!zero)
+			return note_error(p, ENOMEM);
+		retval = buffer_write(p, (uint64_t)block * io->block_size, len,
+				      zero);
+		free(zero);
+	} else if (fault_now()) {
 		retval = EIO;
-	else
+	} else {
 		retval = io_channel_zeroout(p->real, block, count);
+		cache_forget(p, (uint64_t)block * io->block_size, len);
+	}
 	return note_error(p, retval);
+}
+
+void txio_forget_cache(io_channel io)
+{
+	struct txio_private *p = priv_of(io);
+
+	if (p && p->cache_slots)
+		memset(p->cache_blk, 0, p->cache_slots * sizeof(*p->cache_blk));
 }
 
 errcode_t txio_begin(io_channel io)
@@ -328,7 +590,9 @@ errcode_t txio_begin(io_channel io)
 	if (p->in_tx)
 		return EBUSY;
 	drop_images(p);
+	drop_pending(p);
 	p->in_tx = 1;
+	p->wrote = 0;
 	p->tx_error = 0;
 	return 0;
 }
@@ -343,6 +607,9 @@ errcode_t txio_commit(io_channel io)
 	retval = p->tx_error;
 	if (retval)
 		return retval;
+	retval = write_out(p);
+	if (retval)
+		return note_error(p, retval);
 	p->in_tx = 0;
 	drop_images(p);
 	return 0;
@@ -358,6 +625,11 @@ errcode_t txio_rollback(io_channel io)
 		return EXT2_ET_BAD_MAGIC;
 	p->in_tx = 0;
 	p->tx_error = 0;
+	drop_pending(p);
+	/* Nothing reached the image: it is as it was at txio_begin(). */
+	if (!p->wrote)
+		drop_images(p);
+	p->wrote = 0;
 	/*
 	 * Newest first: a range written twice gets the image saved before
 	 * its first write last, which is the state at txio_begin().
@@ -368,6 +640,7 @@ errcode_t txio_rollback(io_channel io)
 		err = io_channel_write_byte(p->real,
 					    (unsigned long)p->img[i].off,
 					    (int)p->img[i].len, p->img[i].buf);
+		cache_forget(p, p->img[i].off, p->img[i].len);
 		if (err && !retval)
 			retval = err;
 	}
@@ -378,11 +651,42 @@ errcode_t txio_rollback(io_channel io)
 	return retval;
 }
 
+errcode_t txio_rewrite(io_channel io, uint64_t off, uint32_t len)
+{
+	struct txio_private *p = priv_of(io);
+	uint64_t bs, first, n;
+	errcode_t retval;
+	void *buf;
+
+	if (!p)
+		return EXT2_ET_BAD_MAGIC;
+	if (p->in_tx)
+		return EBUSY;
+	if (!len)
+		return 0;
+	/* Whole blocks, as save_range(): the backing channel reads no less. */
+	bs = (uint64_t)p->real->block_size;
+	first = off / bs;
+	n = ((off + len + bs - 1) / bs - first) * bs;
+	if (n > INT32_MAX || first * bs > ULONG_MAX)
+		return EINVAL;
+	buf = malloc(n);
+	if (!buf)
+		return ENOMEM;
+	retval = io_channel_read_blk64(p->real, first, -(int)n, buf);
+	if (!retval)
+		retval = io_channel_write_byte(
+			p->real, (unsigned long)(first * bs), (int)n, buf);
+	cache_forget(p, first * bs, n);
+	free(buf);
+	return retval;
+}
+
 uint64_t txio_pending_bytes(io_channel io)
 {
 	struct txio_private *p = priv_of(io);
 
-	return p ? p->bytes : 0;
+	return p ? p->bytes + p->pend_bytes : 0;
 }
 
 static struct struct_io_manager txio_manager = {
@@ -394,7 +698,6 @@ static struct struct_io_manager txio_manager = {
 	.read_blk = txio_read_blk,
 	.write_blk = txio_write_blk,
 	.flush = txio_flush,
-	.write_byte = txio_write_byte,
 	.set_option = txio_set_option,
 	.read_blk64 = txio_read_blk64,
 	.write_blk64 = txio_write_blk64,

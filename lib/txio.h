@@ -7,37 +7,80 @@
 #include <ext2fs/ext2fs.h>
 
 /*
- * txio stacks over unix_io.  Between txio_begin() and txio_commit() every
- * write (blocks, bytes, zeroout) first saves what it overwrites, in memory;
- * txio_rollback() writes the saved images back newest first, so the image
- * returns to its state at txio_begin() whatever was written in between.
- * Outside a transaction writes go straight through.  Discard is refused:
- * its effect cannot be undone.
+ * txio stacks over unix_io, or over the manager txio_set_backing_manager()
+ * names (undo_io_manager for an undo file).  Between txio_begin() and
+ * txio_commit() every write (blocks, zeroout) saves what it overwrites and is
+ * held in memory, where reads see it; txio_commit() writes the held writes out,
+ * each range once, in the order of their last writes (so an extent node
+ * rewritten several times reaches the disk once, in its final state, and a
+ * process killed outside that short write-out leaves the image as it was before
+ * the transaction).  More than 64 MiB held are written out early.
+ * txio_rollback() drops what is held and, if anything reached the image,
+ * writes the saved images back newest first, so the image returns to its
+ * state at txio_begin().  Outside a transaction writes go straight through.
+ * There is no write_byte (libext2fs then writes the superblock whole, in one
+ * write, not field by field) and no discard, whose effect cannot be undone.
  */
 extern io_manager txio_io_manager;
+
+/*
+ * The manager the channels opened after this call stack over; NULL (the
+ * default) for unix_io_manager.  Like undo_io's, a process-wide setting.
+ * txio turns the backing channel's cache off ("cache=off"); undo_io passes
+ * that down to its own unix_io channel.  A rollback writes the before-images
+ * back through the backing manager, so an undo layer there, which keeps only
+ * the first contents of each block, still holds the original ones.
+ */
+void txio_set_backing_manager(io_manager manager);
 
 /* The txio channel of an fs opened with txio_io_manager, or NULL. */
 int txio_is_txio(io_channel io);
 errcode_t txio_begin(io_channel io);
 /*
- * Drop the before-images (the backing channel runs uncached, so every write
- * has reached the file; no fsync is done per transaction).  Refuses (returns
- * the error, the transaction still open for txio_rollback()) if any write
- * of the transaction failed, even one its caller ignored.
+ * Single-block reads are served from a small cache of what the image held
+ * when last read; every write through the channel forgets the blocks it
+ * covers.  This forgets everything, so the next reads see the image as it
+ * is now, whoever changed it.
+ */
+void txio_forget_cache(io_channel io);
+/*
+ * Write out the held writes and drop the before-images (the backing channel
+ * runs uncached, so every write has then reached the file; no fsync is done
+ * per transaction).  Refuses (returns the error, the transaction still open
+ * for txio_rollback()) if a write-out fails or any read or write of the
+ * transaction failed before, even one its caller ignored.
  */
 errcode_t txio_commit(io_channel io);
-/* Write every before-image back (newest first) and flush. */
+/* Drop the held writes; write every before-image back if needed; flush. */
 errcode_t txio_rollback(io_channel io);
-/* Bytes of before-images held by the open transaction. */
+/*
+ * Outside a transaction: rewrite the whole blocks covering [off, off + len)
+ * with their own contents, straight to the backing channel (no fault
+ * counted).  The image does not change; an undo layer below records the
+ * blocks, which makes it write its header.
+ */
+errcode_t txio_rewrite(io_channel io, uint64_t off, uint32_t len);
+/* Bytes the open transaction holds: before-images and held writes. */
 uint64_t txio_pending_bytes(io_channel io);
 
 /*
- * Fault injection for tests: make the nth write (1-based, counted over the
- * whole life of the channels opened after this call) fail with EIO, 0 for
- * none.  Writes done by a rollback are never failed and not counted.
+ * Fault injection for tests: make the nth write to the image (1-based,
+ * counted over the whole life of the channels opened after this call) fail
+ * with EIO, 0 for none.  Inside a transaction the counted writes are those of
+ * the write-out, one per range.  Writes done by a rollback or txio_rewrite()
+ * are never failed and not counted.
  */
 void txio_set_fail_write(uint64_t nth);
 /* Writes counted so far under the fault schedule. */
 uint64_t txio_writes_seen(void);
+/*
+ * The same for reads: the nth read through a txio channel (the superblock
+ * read of ext2fs_open2() is the first) fails with EIO.  The reads a
+ * transaction makes of its own before-images are not counted.  A read error
+ * inside a transaction, even one its caller ignored, makes txio_commit()
+ * refuse, as a write error does.
+ */
+void txio_set_fail_read(uint64_t nth);
+uint64_t txio_reads_seen(void);
 
 #endif /* ESCK_TXIO_H */

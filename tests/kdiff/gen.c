@@ -107,7 +107,7 @@ static void emit_pwrite(uint64_t off, uint64_t len)
 	if (chance(80))
 		fputs(" -q", stdout);
 	if (chance(60))
-		printf(" -S 0x%02x", (unsigned int)(1 + below(255)));
+		printf(" -S 0x%02x", (unsigned int)below(256));
 	put_num(off);
 	put_num(len);
 	putchar('\n');

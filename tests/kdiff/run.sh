@@ -19,7 +19,8 @@
 #
 # Environment: ESCK_KDIFF_SCRIPTS (seeds per variant; default 3, 500 with
 # --thorough), ESCK_KDIFF_VARIANTS (default "4k 1k 4k-nocsum", what esck
-# replays today), ESCK_KDIFF_GEN_ARGS (gen options; default --no-pwrite), ESCK_KDIFF_JOBS
+# replays today), ESCK_KDIFF_GEN_ARGS (gen options, e.g. --no-pwrite; default
+# none: pwrite and fsync are generated), ESCK_KDIFF_JOBS
 # (scripts run at once; default nproc, also -j), ESCK (esck),
 # top_srcdir, top_builddir (as make check sets them).
 # --self-test replays through the kernel twice instead of esck: it checks the
@@ -78,12 +79,11 @@ fi
 if ((${#variants[@]} == 0)); then
 	[[ -n ${ESCK_KDIFF_VARIANTS-} ]] && explicit_variants=1
 	# The default scope is what esck replays today; issue #4 tracks the
-	# rest (bigalloc, ext3, pwrite), which ESCK_KDIFF_VARIANTS and
-	# ESCK_KDIFF_GEN_ARGS= (empty, so pwrite is generated) bring in.
+	# rest (bigalloc, ext3), which ESCK_KDIFF_VARIANTS brings in.
 	read -r -a variants <<<"${ESCK_KDIFF_VARIANTS:-4k 1k 4k-nocsum}"
 	((thorough)) && [[ -z ${ESCK_KDIFF_VARIANTS-} ]] && variants+=(1k-nocsum)
 fi
-export ESCK_KDIFF_GEN_ARGS=${ESCK_KDIFF_GEN_ARGS---no-pwrite}
+export ESCK_KDIFF_GEN_ARGS=${ESCK_KDIFF_GEN_ARGS-}
 echo "kdiff: scope: variants ${variants[*]}; generator options '${ESCK_KDIFF_GEN_ARGS}'"
 
 # variant NAME: sets v_bs, v_feat, v_gen (extra generator options)

@@ -1,4 +1,4 @@
-/* test-txio.c --- replay ops are all-or-nothing (fail the Nth write: image unchanged); divergences are caught */
+/* test-txio.c --- txio holds writes until commit; replay ops are all-or-nothing (fail the Nth write); divergences are caught */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -180,6 +180,144 @@ out:
 	esck_script_free(&s2);
 }
 
+/* Block b (1 KiB) of the file, read behind txio's back. */
+static int file_block_is(const char *path, unsigned int b, int c)
+{
+	unsigned char buf[1024];
+	FILE *f = fopen(path, "rb");
+	size_t i, got;
+
+	if (!f)
+		return 0;
+	got = fseek(f, (long)b * 1024, SEEK_SET) ? 0 : fread(buf, 1, 1024, f);
+	fclose(f);
+	for (i = 0; i < got; i++)
+		if (buf[i] != c)
+			return 0;
+	return got == 1024;
+}
+
+/*
+ * txio itself, on a plain 16 KiB file: writes held until commit, read back
+ * from memory, written out once per range; rollback; faults.
+ */
+static void channel(void)
+{
+	unsigned char blk[1024], got[1024];
+	char path[512];
+	io_channel io;
+	uint64_t w0;
+	errcode_t err;
+
+	snprintf(path, sizeof(path), "%s/chan", dir);
+	if (sh("head -c 16384 /dev/zero >%s", path) ||
+	    txio_io_manager->open(path, IO_FLAG_RW, &io)) {
+		ok(0, "channel: open");
+		return;
+	}
+	io_channel_set_blksize(io, 1024);
+	txio_set_fail_write(0);
+	txio_set_fail_read(0);
+
+	ok(!txio_begin(io), "channel: begin");
+	memset(blk, 'A', sizeof(blk));
+	io_channel_write_blk64(io, 2, 1, blk);
+	memset(got, 0, sizeof(got));
+	ok(!io_channel_read_blk64(io, 2, 1, got) && got[0] == 'A' &&
+		   got[1023] == 'A',
+	   "channel: a held write is read back");
+	ok(file_block_is(path, 2, 0), "channel: ... but not on the disk yet");
+	ok(txio_rewrite(io, 1024, 1024) == EBUSY,
+	   "channel: no rewrite inside a transaction");
+	memset(blk, 'B', sizeof(blk));
+	io_channel_write_blk64(io, 2, 1, blk);
+	memset(blk, 'C', sizeof(blk));
+	io_channel_write_blk64(io, 3, 1, blk);
+	memset(blk, 'D', sizeof(blk));
+	io_channel_write_blk64(io, 2, 1, blk);
+	ok(txio_pending_bytes(io) > 0, "channel: bytes held");
+	w0 = txio_writes_seen();
+	err = txio_commit(io);
+	w0 = txio_writes_seen() - w0;
+	ok(!err && w0 == 2, "channel: commit writes each range once (%llu)",
+	   (unsigned long long)w0);
+	ok(file_block_is(path, 2, 'D') && file_block_is(path, 3, 'C'),
+	   "channel: the last writes are on the disk");
+
+	txio_begin(io);
+	memset(blk, 'E', sizeof(blk));
+	io_channel_write_blk64(io, 4, 1, blk);
+	w0 = txio_writes_seen();
+	ok(!txio_rollback(io) && txio_writes_seen() == w0 &&
+		   file_block_is(path, 4, 0),
+	   "channel: a rollback before any write-out writes nothing");
+
+	txio_begin(io);
+	memset(blk, 'F', sizeof(blk));
+	io_channel_write_blk64(io, 5, 1, blk);
+	memset(blk, 'G', sizeof(blk));
+	io_channel_write_blk64(io, 6, 1, blk);
+	txio_set_fail_write(2);
+	err = txio_commit(io);
+	ok(err == EIO && file_block_is(path, 5, 'F'),
+	   "channel: the second write-out fails, the first is on the disk");
+	ok(!txio_rollback(io) && file_block_is(path, 5, 0) &&
+		   file_block_is(path, 6, 0) && file_block_is(path, 2, 'D'),
+	   "channel: the rollback restores what the transaction wrote");
+	txio_set_fail_write(0);
+
+	txio_begin(io);
+	txio_set_fail_read(1);
+	ok(io_channel_read_blk64(io, 2, 1, got) == EIO,
+	   "channel: the first read fails");
+	memset(blk, 'H', sizeof(blk));
+	io_channel_write_blk64(io, 7, 1, blk);
+	ok(txio_commit(io) == EIO,
+	   "channel: commit refuses after a read error");
+	ok(!txio_rollback(io) && file_block_is(path, 7, 0),
+	   "channel: rolled back");
+	txio_set_fail_read(0);
+
+	ok(!txio_rewrite(io, 1024, 1024) && file_block_is(path, 1, 0) &&
+		   file_block_is(path, 2, 'D'),
+	   "channel: a rewrite changes nothing");
+
+	/*
+	 * The block cache: what a read kept must never hide a write of ours,
+	 * committed or rolled back; an outside change shows after a forget.
+	 */
+	memset(got, 0, sizeof(got));
+	io_channel_read_blk64(io, 8, 1, got);	/* cached: zeros */
+	txio_begin(io);
+	memset(blk, 'I', sizeof(blk));
+	io_channel_write_blk64(io, 8, 1, blk);
+	txio_commit(io);
+	memset(got, 0, sizeof(got));
+	ok(!io_channel_read_blk64(io, 8, 1, got) && got[0] == 'I' && got[1023] == 'I',
+	   "cache: a committed write replaces the cached block");
+	io_channel_read_blk64(io, 9, 1, got);	/* cached: zeros */
+	txio_begin(io);
+	memset(blk, 'J', sizeof(blk));
+	io_channel_write_blk64(io, 9, 1, blk);
+	txio_set_fail_write(1);
+	err = txio_commit(io);	/* fails: nothing written */
+	txio_set_fail_write(0);
+	txio_rollback(io);
+	memset(got, 0xff, sizeof(got));
+	ok(err == EIO && !io_channel_read_blk64(io, 9, 1, got) && got[0] == 0 &&
+		   file_block_is(path, 9, 0),
+	   "cache: a rolled-back write is not read back");
+	io_channel_read_blk64(io, 10, 1, got);	/* cached: zeros */
+	io_channel_read_blk64(io, 10, 1, got);
+	sh("printf KKKK | dd of=%s bs=1 seek=%d conv=notrunc 2>/dev/null", path,
+	   10 * 1024);
+	txio_forget_cache(io);
+	memset(got, 0, sizeof(got));
+	ok(!io_channel_read_blk64(io, 10, 1, got) && got[0] == 'K' && got[4] == 0,
+	   "cache: after a forget, a change made behind the channel is seen");
+	ok(!io_channel_close(io), "channel: close");
+}
+
 int main(void)
 {
 	char base[512], deep[512], data[512];
@@ -200,6 +338,7 @@ int main(void)
 		sh("rm -rf %s", dir);
 		return 0;
 	}
+	channel();
 	divergence(base);
 	sweep(base, "fpunch-middle", "open f\nfpunch 5000 20000\n");
 	sweep(base, "truncate", "open f\ntruncate 100000\n");

@@ -1,0 +1,80 @@
+#!/bin/sh
+# signals.sh --- SIGINT and SIGTERM mid-replay: the op in flight finishes, exit 32, the image is the reported ops' result
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/replay/replay-lib.sh"
+test_init
+test_need mke2fs debugfs dumpe2fs e2fsck awk
+
+T=$TEST_TMP
+rp_mkimg "$T/orig.img" 32M -b 4096
+rp_data "$T/d" 16777216
+rp_put "$T/orig.img" "$T/d" f
+rm -f "$T/d"
+awk 'BEGIN {
+	print "open f"; size = 4096
+	for (i = 0; i < 4000; i += 2) {
+		print "fpunch " i * 4096 " 4096"
+		if (++n % 250 == 0) { size -= 16; print "truncate " size * 4096 }
+	}
+}' >"$T/s"
+total=$(wc -l <"$T/s")
+
+now() { date +%s.%N; }
+cp "$T/orig.img" "$T/img"
+t0=$(now)
+"$ESCK" replay-truncate "$T/img" "$T/s" >/dev/null 2>&1 || test_hard_error "the fault-free run failed"
+t1=$(now)
+dur=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
+echo "a whole run takes ${dur}s"
+
+# state IMG: what the replay decides about /f and the free space.
+state()
+{
+	rp_map "$1" f
+	echo "size $(rp_stat "$1" f Size) blocks $(rp_stat "$1" f Blockcount)"
+	dumpe2fs -h "$1" 2>/dev/null | grep -e '^Free blocks:' -e '^Last orphan inode:'
+}
+
+for sig in INT TERM; do
+	delay=$(echo "$dur" | awk '{ printf "%.3f", $1 * 0.4 }')
+	tries=0
+	while :; do
+		cp "$T/orig.img" "$T/img"
+		"$ESCK" replay-truncate "$T/img" "$T/s" >"$T/out" 2>"$T/err" &
+		pid=$!
+		sleep "$delay"
+		kill -"$sig" "$pid"
+		wait "$pid"
+		st=$?
+		done_ops=$(grep -c ': ok$' "$T/out")
+		echo "SIG$sig after ${delay}s: exit $st, $done_ops of $total ops done"
+		# Finished before the signal came: try again, earlier.
+		test "$st" -eq 0 && test "$done_ops" -eq "$total" &&
+			test $tries -lt 3 && {
+			tries=$((tries + 1))
+			delay=$(echo "$delay" | awk '{ printf "%.3f", $1 / 2 }')
+			continue
+		}
+		break
+	done
+	test "$st" -eq 32 || { cat "$T/err"; test_fail "SIG$sig: exit $st, not 32"; continue; }
+	grep -q ' divergences, interrupted$' "$T/out" ||
+		test_fail "SIG$sig: the summary does not say interrupted"
+	test -s "$T/err" && { cat "$T/err"; test_fail "SIG$sig: messages on stderr"; }
+	test "$done_ops" -gt 0 && test "$done_ops" -lt "$total" ||
+		test_fail "SIG$sig: $done_ops ops done, not an interruption"
+	# The reported ops, and only them, are on the disk: their lines form a
+	# prefix of the script; replay that prefix on a fresh copy.
+	last=$(grep ': ok$' "$T/out" | tail -n 1 | sed 's/:.*//')
+	test "$last" -eq "$done_ops" ||
+		test_fail "SIG$sig: the ops done are not the first $done_ops lines"
+	rp_fsck "$T/img"
+	head -n "$last" "$T/s" >"$T/prefix"
+	cp "$T/orig.img" "$T/ref.img"
+	"$ESCK" replay-truncate "$T/ref.img" "$T/prefix" >/dev/null 2>&1 ||
+		test_fail "SIG$sig: replaying the prefix failed"
+	state "$T/img" >"$T/state.got"
+	state "$T/ref.img" >"$T/state.ref"
+	test_cmp "$T/state.ref" "$T/state.got" "SIG$sig: the image against the first $last ops"
+done
+test_done
