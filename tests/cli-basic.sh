@@ -26,6 +26,36 @@ cp "$TEST_TMP/out" "$TEST_TMP/help.out"
 run_esck --help
 test_cmp "$TEST_TMP/help.out" "$TEST_TMP/out" "esck --help vs esck help"
 
+# the version of the built pages is configure's too
+for page in "$top_builddir"/man/*.[1-8]; do
+	grep -q "^\.Os esck $version\$" "$page" ||
+		test_fail "$(basename "$page"): no '.Os esck $version'"
+done
+
+# every command: "esck help CMD", "esck CMD --help" and "esck CMD -h" print
+# the same usage, on stdout, exit 0; "esck --help" lists the command
+. "$top_srcdir/tests/man-lib.sh"
+cmds=$(cli_commands)
+test -n "$cmds" || test_hard_error "no commands found in cli/esck.c"
+for cmd in $cmds; do
+	test_grep "^  $cmd  " "$TEST_TMP/help.out" "esck --help lists $cmd"
+	run_esck help "$cmd"
+	test_status 0 "esck help $cmd"
+	test_empty "$TEST_TMP/err" "esck help $cmd stderr"
+	sed -n 1p "$TEST_TMP/out" >"$TEST_TMP/first"
+	test_grep "^Usage: esck $cmd " "$TEST_TMP/first" "esck help $cmd first line"
+	cp "$TEST_TMP/out" "$TEST_TMP/cmd-help.out"
+	for opt in --help -h; do
+		run_esck "$cmd" "$opt"
+		test_status 0 "esck $cmd $opt"
+		test_empty "$TEST_TMP/err" "esck $cmd $opt stderr"
+		test_cmp "$TEST_TMP/cmd-help.out" "$TEST_TMP/out" "esck $cmd $opt vs esck help $cmd"
+	done
+	run_esck help "$cmd" extra
+	test_status 16 "esck help $cmd extra"
+	test_empty "$TEST_TMP/out" "esck help $cmd extra stdout"
+done
+
 # usage errors: exit 16, nothing on stdout, "esck: ..." then the Try line
 check_usage_error()
 {
