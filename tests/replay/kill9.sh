@@ -3,9 +3,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/replay/replay-lib.sh"
 test_init
-# libext2fs 1.47.0's undo_io leaks a bitmap per channel (ESCK_VALGRIND=1).
-VALGRIND_OPTS="${VALGRIND_OPTS-} --suppressions=$top_srcdir/tests/replay/undo-io.supp"
-export VALGRIND_OPTS
+rp_undo_valgrind
 test_need mke2fs debugfs dumpe2fs e2fsck e2undo awk
 
 # Kill points: 5 by default, THOROUGH=1 for 25; SEED picks them.
@@ -14,21 +12,7 @@ test -n "${THOROUGH-}" && points=25
 seed=${SEED:-4242}
 
 T=$TEST_TMP
-# One block group of 4 KiB blocks: the primary superblock is the only copy.
-rp_mkimg "$T/orig.img" 32M -b 4096
-rp_data "$T/d" 16777216
-rp_put "$T/orig.img" "$T/d" f
-rm -f "$T/d"
-# 2000 punches of every other block: every one splits an extent, the tree
-# grows to 2000 extents and two levels; a shrinking truncate (through the
-# orphan list) every 250.
-awk 'BEGIN {
-	print "open f"; size = 4096
-	for (i = 0; i < 4000; i += 2) {
-		print "fpunch " i * 4096 " 4096"
-		if (++n % 250 == 0) { size -= 16; print "truncate " size * 4096 }
-	}
-}' >"$T/s"
+rp_long_replay "$T"
 
 now() { date +%s.%N; }
 

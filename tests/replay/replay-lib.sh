@@ -114,3 +114,31 @@ rp_read()
 	cat "$_mnt/$2" >"$3"
 	umount "$_mnt"
 }
+
+# rp_long_replay DIR: DIR/orig.img, one block group of 4 KiB blocks (the
+# primary superblock is the only copy) with a 16 MiB file f, and DIR/s, a
+# script of 2000 punches of every other block of f -- each one splits an
+# extent, so the tree grows to 2000 extents and two levels -- with a
+# shrinking truncate (through the orphan list) every 250.
+rp_long_replay()
+{
+	rp_mkimg "$1/orig.img" 32M -b 4096
+	rp_data "$1/d" 16777216
+	rp_put "$1/orig.img" "$1/d" f
+	rm -f "$1/d"
+	awk 'BEGIN {
+		print "open f"; size = 4096
+		for (i = 0; i < 4000; i += 2) {
+			print "fpunch " i * 4096 " 4096"
+			if (++n % 250 == 0) { size -= 16; print "truncate " size * 4096 }
+		}
+	}' >"$1/s"
+}
+
+# rp_undo_valgrind: for tests that use -z under ESCK_VALGRIND=1: libext2fs
+# 1.47.0's undo_io leaks a bitmap per channel, which is not ours to fix.
+rp_undo_valgrind()
+{
+	VALGRIND_OPTS="${VALGRIND_OPTS-} --suppressions=$top_srcdir/tests/replay/undo-io.supp"
+	export VALGRIND_OPTS
+}

@@ -6,17 +6,7 @@ test_init
 test_need mke2fs debugfs dumpe2fs e2fsck awk
 
 T=$TEST_TMP
-rp_mkimg "$T/orig.img" 32M -b 4096
-rp_data "$T/d" 16777216
-rp_put "$T/orig.img" "$T/d" f
-rm -f "$T/d"
-awk 'BEGIN {
-	print "open f"; size = 4096
-	for (i = 0; i < 4000; i += 2) {
-		print "fpunch " i * 4096 " 4096"
-		if (++n % 250 == 0) { size -= 16; print "truncate " size * 4096 }
-	}
-}' >"$T/s"
+rp_long_replay "$T"
 total=$(wc -l <"$T/s")
 
 now() { date +%s.%N; }

@@ -3,9 +3,7 @@
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/replay/replay-lib.sh"
 test_init
-# libext2fs 1.47.0's undo_io leaks a bitmap per channel (ESCK_VALGRIND=1).
-VALGRIND_OPTS="${VALGRIND_OPTS-} --suppressions=$top_srcdir/tests/replay/undo-io.supp"
-export VALGRIND_OPTS
+rp_undo_valgrind
 test_need mke2fs debugfs e2fsck e2undo
 
 T=$TEST_TMP
