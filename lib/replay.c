@@ -203,6 +203,8 @@ static errcode_t add_file(struct esck_replay *r, uint32_t ino, uint64_t size,
 {
 	struct replay_file *f;
 	void *arr = r->files;
+	/* false: files holds pointers, and the element is one */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	int rc = esck_grow(&arr, &r->cap_files, r->nr_files, sizeof(*r->files), 8);
 
 	r->files = arr;
@@ -250,9 +252,26 @@ static errcode_t select_ino(struct esck_replay *r, uint32_t ino, int from_open)
 	if (retval)
 		return retval;
 	r->cur = f;
-	if (LINUX_S_ISREG(inode.i_mode) && (inode.i_flags & EXT4_EXTENTS_FL))
-		retval = replay_load_cache(r, f);
-	return retval;
+	if (!LINUX_S_ISREG(inode.i_mode) || !(inode.i_flags & EXT4_EXTENTS_FL))
+		return 0;
+	/*
+	 * A damaged tree is neither cached nor touched: its ops are refused
+	 * with what is wrong, as the kernel refuses them (EFSCORRUPTED) once
+	 * it reads the bad node.  A bad header in the inode itself already
+	 * fails the kernel's open.
+	 */
+	retval = replay_check_tree(r, ino, &inode, f->damage, sizeof(f->damage));
+	if (retval)
+		return retval;
+	if (f->damage[0]) {
+		if (!strncmp(f->damage, "TREE_ROOT_HEADER:", 17) ||
+		    !strncmp(f->damage, "TREE_TOO_DEEP:", 14)) {
+			r->detail = f->damage;
+			return ESCK_ET_CORRUPT_TREE;
+		}
+		return 0;
+	}
+	return replay_load_cache(r, f);
 }
 
 /* open -f of a missing file: a new empty regular file, mode 0600, as xfs_io. */
@@ -860,7 +879,7 @@ static errcode_t recover(struct esck_replay *r)
 		memset(&r->save, 0, sizeof(r->save));
 		r->save_file = NULL;
 	}
-	if (r->cur && r->cur->ino) {
+	if (r->cur && r->cur->ino && !r->cur->damage[0]) {
 		struct ext2_inode inode;
 
 		err = ext2fs_read_inode(r->fs, r->cur->ino, &inode);
@@ -878,6 +897,11 @@ static errcode_t recover(struct esck_replay *r)
 static errcode_t run_op(struct esck_replay *r, const struct esck_op *op,
 			int *noop)
 {
+	if (op->type != ESCK_OP_OPEN && op->type != ESCK_OP_INODE && r->cur &&
+	    r->cur->damage[0]) {
+		r->detail = r->cur->damage;
+		return ESCK_ET_CORRUPT_TREE;
+	}
 	switch (op->type) {
 	case ESCK_OP_OPEN:
 		return op_open(r, op);

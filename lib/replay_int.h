@@ -34,6 +34,12 @@ struct replay_file {
 	 * the others are dirty data over WRITTEN or UNWRITTEN blocks.
 	 */
 	struct replay_pending pend;
+	/*
+	 * A tree the raw reader found damaged at the file's first open: its
+	 * ops are refused with this, "PROBLEM_ID: message", and nothing of the
+	 * file is cached or changed ("" while the tree is sound).
+	 */
+	char damage[160];
 };
 
 #define REPLAY_MAX_RESV 8 /* > the deepest extent tree plus one */
@@ -160,6 +166,13 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
  * over every dirty block that is a hole there.
  */
 errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f);
+
+/*
+ * The raw reader over ino's whole tree: the first structural problem it
+ * reports, written as "ID: message" into damage (left "" when none).
+ */
+errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
+			    struct ext2_inode *inode, char *damage, size_t len);
 
 /* replay_bitmap.c */
 /* Note the groups whose block bitmaps change from now on (fs->priv_data). */

@@ -156,6 +156,54 @@ static void on_problem(void *arg, const struct esck_problem *p)
 	emit(v, p, 0, 0);
 }
 
+struct damage_ctx {
+	char *buf;
+	size_t len;
+};
+
+static void first_problem(void *arg, const struct esck_problem *p)
+{
+	struct damage_ctx *d = arg;
+
+	if (!d->buf[0])
+		snprintf(d->buf, d->len, "%s: %s", esck_problem_name(p->id),
+			 esck_problem_message(p->id));
+}
+
+/* Leaves are walked, not collected: memory stays flat on huge trees. */
+static int ignore_extent(void *arg, const struct esck_raw_extent *e)
+{
+	(void)arg;
+	(void)e;
+	return 0;
+}
+
+static void geometry(struct esck_replay *r, struct esck_raw_geometry *geo)
+{
+	memset(geo, 0, sizeof(*geo));
+	geo->block_size = r->fs->blocksize;
+	geo->blocks_count = ext2fs_blocks_count(r->fs->super);
+	geo->first_data_block = r->fs->super->s_first_data_block;
+	geo->has_csum = ext2fs_has_feature_metadata_csum(r->fs->super);
+	geo->csum_seed = r->fs->csum_seed;
+	geo->read_block = read_block;
+	geo->arg = r;
+}
+
+errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
+			    struct ext2_inode *inode, char *damage, size_t len)
+{
+	struct esck_raw_visitor vis = { ignore_extent, NULL, NULL };
+	struct esck_raw_geometry geo;
+	struct esck_raw_tree raw;
+	struct damage_ctx d = { damage, len };
+
+	damage[0] = '\0';
+	geometry(r, &geo);
+	return esck_raw_walk(&geo, ino, inode->i_generation, inode->i_block, &vis,
+			     &raw, first_problem, &d);
+}
+
 errcode_t replay_verify(struct esck_replay *r, struct replay_file *f,
 			uint32_t lo, uint32_t hi)
 {
@@ -165,7 +213,7 @@ errcode_t replay_verify(struct esck_replay *r, struct replay_file *f,
 	struct verify_ctx v;
 	errcode_t retval;
 
-	if (!f || !f->ino || r->opts.dry_run)
+	if (!f || !f->ino || r->opts.dry_run || f->damage[0])
 		return 0;
 	memset(&v, 0, sizeof(v));
 	v.r = r;
@@ -187,14 +235,7 @@ errcode_t replay_verify(struct esck_replay *r, struct replay_file *f,
 	if (retval)
 		return retval;
 
-	memset(&geo, 0, sizeof(geo));
-	geo.block_size = r->fs->blocksize;
-	geo.blocks_count = ext2fs_blocks_count(r->fs->super);
-	geo.first_data_block = r->fs->super->s_first_data_block;
-	geo.has_csum = ext2fs_has_feature_metadata_csum(r->fs->super);
-	geo.csum_seed = r->fs->csum_seed;
-	geo.read_block = read_block;
-	geo.arg = r;
+	geometry(r, &geo);
 	memset(&raw, 0, sizeof(raw));
 	/* Only the subtrees reaching into the range: O(depth) reads per op. */
 	retval = esck_raw_walk_range(&geo, f->ino, inode.i_generation,

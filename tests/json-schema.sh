@@ -211,13 +211,20 @@ run_replay dry -n a.img all.s
 cp base.img a.img
 run_replay undo -z undo.e2undo a.img all.s
 
-# a divergence: a zero-length extent planted in /small of plant.sh's base
+# a divergence: the legacy policy loses DELAYED entries when allocations
+# fail, and the verification catches it
+cp base.img dv.img
+printf 'open -f /dv\npwrite 0 40000\nfpunch 3000 5000\nfpunch 20000 1024\npwrite 30000 9000\n' >dv.s
+run_replay diverge --es-policy=legacy --fail-alloc=every:2 dv.img dv.s
+grep -q '"type":"divergence"' diverge.json ||
+	test_fail "no divergence record from the legacy policy under failing allocations"
+# a damaged inode: its ops are refused, with the problem in the error
 cp "$PL_TMP/zero_length.img" zl.img ||
 	test_hard_error "no zero_length image from plant.sh"
 printf 'open /small\nfpunch 0 1k\n' >zl.s
-run_replay diverge zl.img zl.s
-grep -q '"type":"divergence"' diverge.json ||
-	test_fail "no divergence record from a planted zero-length extent"
+run_replay damaged zl.img zl.s
+grep -q 'TREE_ZERO_LENGTH' damaged.json ||
+	test_fail "no refusal naming TREE_ZERO_LENGTH on a damaged inode"
 # and one from the legacy policy losing a delayed entry
 cp base.img a.img
 printf 'open -f /g\npwrite 0 40k\nfpunch 4k 1k\nfsync\n' >legacy.s
