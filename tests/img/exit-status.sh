@@ -112,7 +112,7 @@ check_usage "-i without argument" "^esck inspect: option requires an argument --
 run_esck inspect --help
 test_status 0 "--help"
 sed -n 1p "$TEST_TMP/out" >"$TEST_TMP/first"
-test_cmp_text "Usage: esck inspect [-fmq] [--json] [-i INO|PATH]... IMAGE" \
+test_cmp_text "Usage: esck inspect [-fmq] [--json] [--cache-limit=N|SIZE] [-i INO|PATH]... IMAGE" \
 	"$TEST_TMP/first" "--help first line"
 test_empty "$TEST_TMP/err" "--help stderr"
 run_esck help inspect
