@@ -71,10 +71,10 @@ struct parser {
 	size_t errlen;
 };
 
-static errcode_t syntax(struct parser *p, const char *fmt, ...)
+static void syntax_message(struct parser *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static errcode_t syntax(struct parser *p, const char *fmt, ...)
+static void syntax_message(struct parser *p, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -85,8 +85,14 @@ static errcode_t syntax(struct parser *p, const char *fmt, ...)
 		vsnprintf(p->errbuf + n, p->errlen - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
-	return ESCK_ET_SCRIPT_SYNTAX;
 }
+
+/*
+ * Sets the message and evaluates to ESCK_ET_SCRIPT_SYNTAX.  A macro, so that
+ * the nonzero result is visible where it is tested: static analyzers do not
+ * follow variadic functions, and would assume a syntax error could be 0.
+ */
+#define syntax(p, ...) (syntax_message((p), __VA_ARGS__), ESCK_ET_SCRIPT_SYNTAX)
 
 static errcode_t number(struct parser *p, const char *what, const char *arg,
 			uint64_t *out)

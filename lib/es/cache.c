@@ -309,6 +309,8 @@ static uint64_t shrink_pass(struct es_cache *c, uint64_t nr_to_scan,
 
 	for (i = 0; i < nr_trees && nr_to_scan > 0 && c->list_head; i++) {
 		t = c->list_head;
+		/* false: t is list_head, not NULL; only skip may be NULL */
+		/* cppcheck-suppress nullPointerRedundantCheck */
 		c->list_head = t->reclaim_link.next;	/* to the tail: round robin */
 		if (t == skip)
 			continue;

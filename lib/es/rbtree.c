@@ -117,6 +117,8 @@ static void erase_fixup(struct es_rb_node *x, struct es_rb_node *parent,
 				rotate_left(root, parent);
 				w = parent->right;
 			}
+			/* x is one black short, so its sibling w is not NULL */
+			/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 			if (!is_red(w->left) && !is_red(w->right)) {
 				set_color(w, ES_RB_RED);
 				x = parent;
