@@ -1119,7 +1119,7 @@ errcode_t esck_replay_orphans(struct esck_replay *r,
 {
 	struct esck_replay_result res;
 	struct replay_ofile_pos pos;
-	struct esck_op op;
+	struct esck_op *op;
 	uint64_t seen = 0;
 	uint32_t ino;
 	errcode_t retval = 0, err;
@@ -1156,10 +1156,11 @@ errcode_t esck_replay_orphans(struct esck_replay *r,
 		if (!in_file && (ino > r->fs->super->s_inodes_count ||
 				 ++seen > r->fs->super->s_inodes_count))
 			return ESCK_ET_CORRUPT_TREE;
-		memset(&op, 0, sizeof(op));
-		op.type = ESCK_OP_TRUNCATE;
-		op.ino = ino;
-		r->op = &op;
+		op = &r->orphan_op;
+		memset(op, 0, sizeof(*op));
+		op->type = ESCK_OP_TRUNCATE;
+		op->ino = ino;
+		r->op = op;
 		r->detail = NULL;
 		released = 0;
 		err = txio_begin(r->fs->io);
@@ -1176,14 +1177,14 @@ errcode_t esck_replay_orphans(struct esck_replay *r,
 			if (retval)
 				return retval;
 		}
-		op.offset = r->cur && r->cur->ino == ino ? r->cur->size : 0;
+		op->offset = r->cur && r->cur->ino == ino ? r->cur->size : 0;
 		sum->ops++;
 		if (err)
 			sum->failed++;
 		else
 			sum->ok++;
 		memset(&res, 0, sizeof(res));
-		res.op = &op;
+		res.op = op;
 		res.ino = ino;
 		res.err = err;
 		res.noop = released; /* for orphans: the inode was released */

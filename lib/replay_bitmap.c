@@ -117,7 +117,7 @@ static errcode_t write_group(ext2_filsys fs, dgrp_t g, char *buf)
 	    ext2fs_bg_flags_test(fs, g, EXT2_BG_BLOCK_UNINIT))
 		return 0;
 	memset(buf, 0xff, fs->blocksize);
-	retval = ext2fs_get_block_bitmap_range2(fs->block_map, first, nbytes * 8, buf);
+	retval = ext2fs_get_block_bitmap_range2(fs->block_map, first, (size_t)nbytes * 8, buf);
 	if (retval)
 		return retval;
 	if (g == fs->group_desc_count - 1) {

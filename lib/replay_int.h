@@ -60,6 +60,8 @@ struct esck_replay {
 	blk64_t resv[REPLAY_MAX_RESV];
 	unsigned int nr_resv, used_resv;
 
+	/* The truncate op an orphan is reported as (it must outlive the call). */
+	struct esck_op orphan_op;
 	/* The op being replayed, for reporting. */
 	const struct esck_op *op;
 	const struct esck_replay_ops *ops;
