@@ -2,7 +2,7 @@
 /*
  * Why this exists: the cache is loaded through libext2fs's extent API, and
  * comparing a reader with itself proves nothing.  This file parses the
- * on-disk format directly (only ext2fs_crc32c_le() is borrowed) so that the
+ * on-disk format directly (even the CRC32C is ours, lib/crc32c.c) so that the
  * two readers check each other, and it checks what neither libext2fs nor
  * e2fsck 1.47.0 checks (a child's depth, the range of every node).
  *
@@ -41,6 +41,7 @@
 
 #include "ondisk.h"
 #include "grow.h"
+#include "crc32c.h"
 
 #define RAW_MAGIC		0xF30Au
 #define RAW_HDR_SIZE		12u
@@ -112,7 +113,7 @@ static uint32_t crc_le32(uint32_t crc, uint32_t v)
 		(unsigned char)(v >> 16), (unsigned char)(v >> 24),
 	};
 
-	return ext2fs_crc32c_le(crc, b, sizeof(b));
+	return esck_crc32c(crc, b, sizeof(b));
 }
 
 static void problem(struct walk *w, enum esck_problem_id id, uint64_t node,
@@ -372,7 +373,7 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 
 		/* Always true for the block sizes ext4 has; cheap to keep. */
 		if (off + RAW_TAIL_SIZE <= g->block_size) {
-			uint32_t calc = ext2fs_crc32c_le(w->seed, buf, off);
+			uint32_t calc = esck_crc32c(w->seed, buf, off);
 			uint32_t stored = get_le32(buf + off);
 
 			/* The data may still be right: report and go on. */

@@ -226,11 +226,34 @@ static errcode_t add_file(struct esck_replay *r, uint32_t ino, uint64_t size,
  * Select an existing inode: the kernel's checks at open(2), then load its
  * cache.
  */
+/*
+ * libext2fs verifies the checksum of every tree node and inode it reads, and
+ * an op reads the whole path again for each lookup: that was a third of a
+ * replay's time.  Every such block of a file the replay has selected was
+ * verified by our own reader when the file was first opened
+ * (replay_check_tree, which refuses a damaged tree) or was since written
+ * by the replay, so libext2fs may skip it.  Checksums are still computed
+ * on every write.
+ */
+static void trust_csums(struct esck_replay *r, int *saved)
+{
+	*saved = r->fs->flags & EXT2_FLAG_IGNORE_CSUM_ERRORS;
+	r->fs->flags |= EXT2_FLAG_IGNORE_CSUM_ERRORS;
+}
+
+static void untrust_csums(struct esck_replay *r, int saved)
+{
+	/* A rollback may have reopened the filesystem: r->fs is new then. */
+	if (r->fs && !saved)
+		r->fs->flags &= ~EXT2_FLAG_IGNORE_CSUM_ERRORS;
+}
+
 static errcode_t select_ino(struct esck_replay *r, uint32_t ino, int from_open)
 {
 	struct replay_file *f = find_file(r, ino);
 	struct ext2_inode inode;
 	errcode_t retval;
+	int saved;
 
 	if (!ino || ino > r->fs->super->s_inodes_count)
 		return ESCK_ET_BAD_INODE;
@@ -271,7 +294,10 @@ static errcode_t select_ino(struct esck_replay *r, uint32_t ino, int from_open)
 		}
 		return 0;
 	}
-	return replay_load_cache(r, f);
+	trust_csums(r, &saved);
+	retval = replay_load_cache(r, f);
+	untrust_csums(r, saved);
+	return retval;
 }
 
 /* open -f of a missing file: a new empty regular file, mode 0600, as xfs_io. */
@@ -894,19 +920,13 @@ static errcode_t recover(struct esck_replay *r)
 	return retval;
 }
 
-static errcode_t run_op(struct esck_replay *r, const struct esck_op *op,
-			int *noop)
+static errcode_t run_data_op(struct esck_replay *r, const struct esck_op *op,
+			     int *noop)
 {
-	if (op->type != ESCK_OP_OPEN && op->type != ESCK_OP_INODE && r->cur &&
-	    r->cur->damage[0]) {
-		r->detail = r->cur->damage;
-		return ESCK_ET_CORRUPT_TREE;
-	}
 	switch (op->type) {
 	case ESCK_OP_OPEN:
-		return op_open(r, op);
 	case ESCK_OP_INODE:
-		return select_ino(r, op->ino, 0);
+		break;
 	case ESCK_OP_TRUNCATE:
 		return op_truncate(r, op);
 	case ESCK_OP_FPUNCH:
@@ -919,6 +939,26 @@ static errcode_t run_op(struct esck_replay *r, const struct esck_op *op,
 		return op_fsync(r, noop);
 	}
 	return EINVAL;
+}
+
+static errcode_t run_op(struct esck_replay *r, const struct esck_op *op,
+			int *noop)
+{
+	errcode_t retval;
+	int saved;
+
+	if (op->type == ESCK_OP_OPEN)
+		return op_open(r, op);
+	if (op->type == ESCK_OP_INODE)
+		return select_ino(r, op->ino, 0);
+	if (r->cur && r->cur->damage[0]) {
+		r->detail = r->cur->damage;
+		return ESCK_ET_CORRUPT_TREE;
+	}
+	trust_csums(r, &saved);
+	retval = run_data_op(r, op, noop);
+	untrust_csums(r, saved);
+	return retval;
 }
 
 /*
