@@ -451,27 +451,22 @@ static errcode_t write_block(struct esck_replay *r, struct replay_file *f,
 
 /*
  * The delayed run v[0..n) (consecutive blocks, a hole on disk): allocate,
- * as mballoc would try, near the file's blocks before it; write; map.
+ * as mballoc would try, near the file's blocks before it (under bigalloc
+ * into the file's own cluster where one backs the block); write; map.
  */
 static errcode_t write_delayed(struct esck_replay *r, struct replay_file *f,
 			       ext2_extent_handle_t h, struct ext2_inode *inode,
 			       const struct replay_pblock *v, size_t n)
 {
-	ext2_filsys fs = r->fs;
-	blk64_t goal, pblk, plen, k;
+	blk64_t pblk, k;
+	uint32_t plen;
 	size_t done = 0;
 	errcode_t retval;
 
 	while (done < n) {
-		goal = ext2fs_find_inode_goal(fs, f->ino, inode, v[done].lblk);
-		retval = ext2fs_new_range(fs, 0, goal, n - done, NULL, &pblk,
-					  &plen);
-		if (retval == EXT2_ET_BLOCK_ALLOC_FAIL)
-			retval = ENOSPC;
-		if (retval)
-			return retval;
-		replay_stats_range(fs, pblk, (blk_t)plen, +1);
-		retval = ext2fs_iblk_add_blocks(fs, inode, plen);
+		plen = (uint32_t)(n - done);
+		retval = replay_alloc_run(r, h, f->ino, inode, v[done].lblk,
+					  &plen, &pblk);
 		if (retval)
 			return retval;
 		for (k = 0; k < plen; k++) {
