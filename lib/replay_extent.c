@@ -526,6 +526,40 @@ errcode_t replay_alloc_run(struct esck_replay *r, ext2_extent_handle_t h,
 	return 0;
 }
 
+errcode_t replay_merge_right(ext2_extent_handle_t h, uint32_t lblk)
+{
+	struct ext2fs_extent e, n;
+	unsigned int max;
+	errcode_t retval;
+
+	retval = ext2fs_extent_goto(h, lblk);
+	if (retval == EXT2_ET_EXTENT_NOT_FOUND)
+		return 0;
+	if (!retval)
+		retval = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
+	if (retval)
+		return retval;
+	retval = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &n);
+	if (retval == EXT2_ET_EXTENT_NO_NEXT)
+		return 0;
+	if (retval)
+		return retval;
+	max = (e.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ? EXT_UNINIT_MAX_LEN
+						      : EXT_INIT_MAX_LEN;
+	if (((e.e_flags ^ n.e_flags) & EXT2_EXTENT_FLAGS_UNINIT) ||
+	    e.e_lblk + e.e_len != n.e_lblk || e.e_pblk + e.e_len != n.e_pblk ||
+	    e.e_len + n.e_len > max)
+		return 0;
+	/* n is not the first of its leaf: no key above changes. */
+	retval = ext2fs_extent_delete(h, 0);
+	if (!retval)
+		retval = ext2fs_extent_goto(h, (blk64_t)e.e_lblk);
+	if (retval)
+		return retval;
+	e.e_len += n.e_len;
+	return ext2fs_extent_replace(h, 0, &e);
+}
+
 /*
  * fallocate(2) mode 0 / KEEP_SIZE on an extent file: unwritten extents over
  * the holes of [start, end], existing blocks untouched.  Our own, not

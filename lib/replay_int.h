@@ -113,6 +113,11 @@ errcode_t replay_falloc(struct esck_replay *r, uint32_t ino,
 errcode_t replay_alloc_run(struct esck_replay *r, ext2_extent_handle_t h,
 			   uint32_t ino, struct ext2_inode *inode,
 			   uint32_t lblk, uint32_t *len, blk64_t *pblk);
+/*
+ * Merge the extent holding lblk with the next one of its leaf when they
+ * continue each other, as ext4_ext_try_to_merge_right.
+ */
+errcode_t replay_merge_right(ext2_extent_handle_t h, uint32_t lblk);
 /* Give back the reserved blocks no split took. */
 void replay_release_reserve(struct esck_replay *r);
 /* The type of lblk on disk: ES_WRITTEN, ES_UNWRITTEN or ES_HOLE, with *pblk. */
