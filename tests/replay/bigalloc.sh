@@ -140,6 +140,21 @@ case_ "1 KiB blocks: truncate, pwrite, falloc" "$B" "0 9 W
 11 14 W
 19 28 U" 64 17 'truncate 10000' 'pwrite 12000 3000' 'fsync' 'falloc 20000 9000'
 
+# An orphan whose size was cut to 90000 bytes: completed as a mount does,
+# the clusters past its last block freed, the one it ends in kept.
+cp "$A" "$img"
+ino=$(debugfs -R "stat f" "$img" 2>/dev/null | sed -n 's/^Inode: \([0-9]*\).*/\1/p')
+printf 'sif f size 90000\nsif f dtime 0\nssv last_orphan %s\n' "$ino" >"$T/dbg"
+debugfs -w -f "$T/dbg" "$img" >/dev/null 2>&1
+"$ESCK" replay-truncate "$img" >"$T/out" 2>"$T/err"
+st=$?
+tap "$((st == 0))" "orphan: exit $st"
+tap "$(test "$(rp_map "$img" f)" = "0 21 W" && echo 1)" "orphan: extents $(rp_map "$img" f)"
+tap "$(test "$(rp_stat "$img" f Blockcount)" = 256 && echo 1)" "orphan: i_blocks"
+tap "$(test $(($(free_clusters "$img") - $(free_clusters "$A"))) = 2 && echo 1)" \
+	"orphan: two clusters freed"
+rp_fsck "$img"
+
 # A dry run changes nothing on the image.
 cp "$A" "$img"
 printf 'open f\nfpunch 64k 128k\ntruncate 0\n' >"$T/s"
