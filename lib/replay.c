@@ -467,10 +467,6 @@ static errcode_t check_file(struct esck_replay *r, struct ext2_inode *inode,
 			r->detail = "block-mapped files are not supported yet";
 		return EOPNOTSUPP;
 	}
-	if (ext2fs_has_feature_bigalloc(r->fs->super)) {
-		r->detail = "bigalloc is not supported yet";
-		return EOPNOTSUPP;
-	}
 	return 0;
 }
 
@@ -645,8 +641,7 @@ static errcode_t truncate_cur(struct esck_replay *r, uint64_t size, int orphan)
 		return retval;
 	if (!orphan)
 		retval = check_file(r, &inode, 0);
-	else if (!(inode.i_flags & EXT4_EXTENTS_FL) ||
-		 ext2fs_has_feature_bigalloc(r->fs->super)) {
+	else if (!(inode.i_flags & EXT4_EXTENTS_FL)) {
 		r->detail = "only extent-mapped orphans are supported yet";
 		retval = EOPNOTSUPP;
 	}

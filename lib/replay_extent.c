@@ -8,6 +8,32 @@
 
 #define LBLK_LAST 0xfffffffeU /* the kernel's EXT_MAX_BLOCKS - 1 */
 
+/*
+ * The leaf extent after lblk (the handle is on the one at or before it), or 0.
+ */
+static int next_extent(ext2_extent_handle_t h, uint32_t lblk,
+		       struct ext2fs_extent *n)
+{
+	struct ext2fs_extent e;
+
+	if (ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e))
+		return 0;
+	if (e.e_lblk > lblk) {
+		*n = e;
+		return 1;
+	}
+	while (!ext2fs_extent_get(h, EXT2_EXTENT_NEXT, &e)) {
+		if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) ||
+		    (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT))
+			continue;
+		if (e.e_lblk > lblk) {
+			*n = e;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static void free_data(ext2_filsys fs, struct ext2_inode *inode, uint64_t pblk,
 		      uint32_t n)
 {
@@ -15,9 +41,102 @@ static void free_data(ext2_filsys fs, struct ext2_inode *inode, uint64_t pblk,
 	 * Our own free, not ext2fs_punch(): 1.47.0's punch_extent_blocks
 	 * refuses a run that ends at the filesystem's last block, after it
 	 * has already shortened the extent (reference/e2fsprogs.md §1.9).
+	 * Under bigalloc the run is whole clusters: the range call counts a
+	 * group's free clusters as n / ratio, and i_blocks goes by clusters.
 	 */
+	if (!n)
+		return;
 	replay_stats_range(fs, pblk, n, -1);
-	ext2fs_iblk_sub_blocks(fs, inode, n);
+	ext2fs_iblk_sub_blocks(fs, inode, EXT2FS_NUM_B2C(fs, n));
+}
+
+/*
+ * The kernel's struct partial_cluster (kernel-es.md §5.6): a physical
+ * cluster at the edge of what was removed so far, not freed yet (tofree:
+ * decided by the next extent to the left) or never to be freed (nofree:
+ * still used by a block to the right).
+ */
+enum pc_state { PC_INITIAL, PC_TOFREE, PC_NOFREE };
+
+struct partial {
+	uint64_t pclu;
+	enum pc_state state;
+};
+
+static void free_cluster(ext2_filsys fs, struct ext2_inode *inode,
+			 uint64_t pclu)
+{
+	free_data(fs, inode, EXT2FS_C2B(fs, pclu), EXT2FS_CLUSTER_RATIO(fs));
+}
+
+/*
+ * Free the tail [from, to] (logical) of the extent at lblk, pblk, len, as
+ * ext4_remove_blocks does: a partial cluster at its end goes unless a
+ * block to the right still uses it; one at its start is never freed here
+ * but left to the extent to its left (tofree).
+ */
+static void remove_blocks(ext2_filsys fs, struct ext2_inode *inode,
+			  struct partial *p, uint32_t lblk, uint64_t pblk,
+			  uint32_t len, uint32_t from, uint32_t to)
+{
+	uint64_t ratio = EXT2FS_CLUSTER_RATIO(fs), mask = ratio - 1;
+	uint64_t last = pblk + len - 1, start, c0, c1;
+	uint32_t num = lblk + len - from;
+
+	start = pblk + len - num;
+	if (ratio == 1) {
+		free_data(fs, inode, start, num);
+		return;
+	}
+	if (p->state != PC_INITIAL && p->pclu != EXT2FS_B2C(fs, last)) {
+		if (p->state == PC_TOFREE)
+			free_cluster(fs, inode, p->pclu);
+		p->state = PC_INITIAL;
+	}
+	if ((to & mask) != mask && (to & ~mask) >= from &&
+	    p->state != PC_NOFREE) {
+		free_cluster(fs, inode, EXT2FS_B2C(fs, last));
+		p->state = PC_INITIAL;
+	}
+	/* The clusters wholly inside the run (NOFREE_FIRST/LAST_CLUSTER). */
+	c0 = (start + mask) / ratio;
+	c1 = (start + num) / ratio;
+	if (c1 > c0)
+		free_data(fs, inode, c0 * ratio, (uint32_t)((c1 - c0) * ratio));
+	if (p->state != PC_INITIAL && p->pclu != EXT2FS_B2C(fs, start))
+		p->state = PC_INITIAL;
+	if ((from & mask) && num == len) {
+		if (p->state == PC_INITIAL) {
+			p->pclu = EXT2FS_B2C(fs, start);
+			p->state = PC_TOFREE;
+		}
+	} else {
+		p->state = PC_INITIAL;
+	}
+}
+
+/*
+ * The extent holding the first mapped block after lblk, if any (*found).
+ */
+static errcode_t extent_after(ext2_extent_handle_t h, uint32_t lblk,
+			      struct ext2fs_extent *n, int *found)
+{
+	errcode_t retval;
+
+	*found = 0;
+	if (lblk >= LBLK_LAST)
+		return 0;
+	retval = ext2fs_extent_goto(h, lblk + 1);
+	if (!retval) {
+		*found = !ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, n);
+		return 0;
+	}
+	if (retval == EXT2_ET_NO_CURRENT_NODE)
+		return 0;
+	if (retval != EXT2_ET_EXTENT_NOT_FOUND)
+		return retval;
+	*found = next_extent(h, lblk, n);
+	return 0;
 }
 
 /*
@@ -67,11 +186,43 @@ static errcode_t split_at_end(ext2_extent_handle_t h, uint32_t end)
 }
 
 /*
+ * Under bigalloc, a cluster left tofree when the walk ends goes unless the
+ * extent to the left of lblk ends in it (the end of ext4_ext_rm_leaf, and
+ * of ext4_ext_remove_space when nothing is left of it).
+ */
+static errcode_t settle_partial(ext2_filsys fs, ext2_extent_handle_t h,
+				struct ext2_inode *inode, struct partial *p,
+				uint32_t lblk)
+{
+	struct ext2fs_extent e;
+	errcode_t retval;
+
+	if (p->state != PC_TOFREE)
+		return 0;
+	p->state = PC_INITIAL;
+	if (lblk) {
+		retval = ext2fs_extent_goto(h, lblk - 1);
+		if (retval && retval != EXT2_ET_EXTENT_NOT_FOUND &&
+		    retval != EXT2_ET_NO_CURRENT_NODE)
+			return retval;
+		if (retval != EXT2_ET_NO_CURRENT_NODE &&
+		    !ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e) &&
+		    (e.e_flags & EXT2_EXTENT_FLAGS_LEAF) && e.e_len &&
+		    e.e_lblk < lblk &&
+		    EXT2FS_B2C(fs, e.e_pblk + e.e_len - 1) == p->pclu)
+			return 0;
+	}
+	free_cluster(fs, inode, p->pclu);
+	return 0;
+}
+
+/*
  * Right to left, as the kernel's ext4_ext_remove_space: after the split at
  * the end, each step unmaps the part of one extent that overlaps
  * [start, cur_end] -- all of it, or its tail -- then moves cur_end to just
  * before that extent.  The handle aliases *inode, so node frees and root
- * edits land in the caller's copy.
+ * edits land in the caller's copy.  Under bigalloc a cluster is freed only
+ * when no block of the file is left in it (kernel-es.md §5.6).
  */
 errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 			      struct ext2_inode *inode, uint32_t start,
@@ -80,7 +231,9 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 	ext2_filsys fs = r->fs;
 	ext2_extent_handle_t h;
 	struct ext2fs_extent e;
-	uint32_t cur_end = end, es, ee, os;
+	struct partial p = {0, PC_INITIAL};
+	uint32_t cur_end = end, es, ee, os, left = start;
+	int found;
 	errcode_t retval;
 
 	if (start > end)
@@ -88,6 +241,17 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 	retval = ext2fs_extent_open2(fs, ino, inode, &h);
 	if (retval)
 		return retval;
+	if (end < LBLK_LAST && EXT2FS_CLUSTER_RATIO(fs) > 1) {
+		/* The first block after the range keeps its cluster. */
+		retval = extent_after(h, end, &e, &found);
+		if (retval)
+			goto out_free;
+		if (found) {
+			es = e.e_lblk > end + 1 ? (uint32_t)e.e_lblk : end + 1;
+			p.pclu = EXT2FS_B2C(fs, e.e_pblk + (es - e.e_lblk));
+			p.state = PC_NOFREE;
+		}
+	}
 	if (end < LBLK_LAST) {
 		retval = split_at_end(h, end);
 		if (retval)
@@ -126,7 +290,8 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 			retval = ext2fs_extent_delete(h, 0);
 			if (retval)
 				goto out_free;
-			free_data(fs, inode, e.e_pblk, e.e_len);
+			remove_blocks(fs, inode, &p, es, e.e_pblk, e.e_len, os,
+				      ee);
 			/*
 			 * The next first entry of this leaf becomes its key.
 			 * fix_parents ends by going back to where it started;
@@ -139,48 +304,25 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 			    retval == EXT2_ET_EXTENT_NOT_FOUND)
 				retval = 0;
 		} else {
-			uint64_t pblk = e.e_pblk + (os - es);
+			uint64_t pblk = e.e_pblk;
 
 			e.e_len = os - es;
 			retval = ext2fs_extent_replace(h, 0, &e);
 			if (!retval)
-				free_data(fs, inode, pblk, ee - os + 1);
+				remove_blocks(fs, inode, &p, es, pblk,
+					      ee - es + 1, os, ee);
 		}
 		if (retval)
 			goto out_free;
+		left = os;
 		if (os <= start)
 			break;
 		cur_end = os - 1;
 	}
+	retval = settle_partial(fs, h, inode, &p, left);
 out_free:
 	ext2fs_extent_free(h);
 	return retval;
-}
-
-/*
- * The leaf extent after lblk (the handle is on the one at or before it), or 0.
- */
-static int next_extent(ext2_extent_handle_t h, uint32_t lblk,
-		       struct ext2fs_extent *n)
-{
-	struct ext2fs_extent e;
-
-	if (ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e))
-		return 0;
-	if (e.e_lblk > lblk) {
-		*n = e;
-		return 1;
-	}
-	while (!ext2fs_extent_get(h, EXT2_EXTENT_NEXT, &e)) {
-		if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) ||
-		    (e.e_flags & EXT2_EXTENT_FLAGS_SECOND_VISIT))
-			continue;
-		if (e.e_lblk > lblk) {
-			*n = e;
-			return 1;
-		}
-	}
-	return 0;
 }
 
 errcode_t replay_disk_run(ext2_extent_handle_t h, uint32_t lblk, uint32_t end,
@@ -301,6 +443,124 @@ static errcode_t insert_unwritten(ext2_extent_handle_t h,
 }
 
 /*
+ * The physical cluster (its first block) backing lblk's logical cluster, 0
+ * if no block of that cluster is mapped.
+ */
+static errcode_t cluster_backing(ext2_filsys fs, ext2_extent_handle_t h,
+				 uint32_t lblk, blk64_t *base)
+{
+	uint32_t mask = EXT2FS_CLUSTER_MASK(fs), lb = lblk & ~mask;
+	uint32_t last = lb + mask, rlen;
+	unsigned int type;
+	uint64_t pblk;
+	errcode_t retval;
+
+	*base = 0;
+	for (; lb <= last && lb <= LBLK_LAST; lb += rlen) {
+		retval = replay_disk_run(h, lb, last, &type, &pblk, &rlen);
+		if (retval)
+			return retval;
+		if (type != ES_HOLE) {
+			*base = pblk & ~(uint64_t)mask;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+errcode_t replay_alloc_run(struct esck_replay *r, ext2_extent_handle_t h,
+			   uint32_t ino, struct ext2_inode *inode,
+			   uint32_t lblk, uint32_t *len, blk64_t *pblk)
+{
+	ext2_filsys fs = r->fs;
+	uint32_t ratio = EXT2FS_CLUSTER_RATIO(fs), off = lblk & (ratio - 1);
+	uint64_t n = *len, next;
+	blk64_t goal, base, p, plen;
+	struct ext2fs_extent e;
+	int found;
+	errcode_t retval;
+
+	if (ratio > 1) {
+		retval = cluster_backing(fs, h, lblk, &base);
+		if (retval)
+			return retval;
+		if (base) {
+			if (n > ratio - off)
+				n = ratio - off;
+			*len = (uint32_t)n;
+			*pblk = base + off;
+			return 0;
+		}
+		/*
+		 * New clusters stop before the cluster of the next mapped
+		 * block (ext4_ext_check_overlap): that one has its own.
+		 */
+		retval = extent_after(h, lblk, &e, &found);
+		if (retval)
+			return retval;
+		next = found ? (e.e_lblk & ~(uint64_t)(ratio - 1)) : 0;
+		if (found && next > lblk && next - lblk < n)
+			n = next - lblk;
+	}
+	goal = ext2fs_find_inode_goal(fs, ino, inode, (blk64_t)lblk);
+	goal -= goal % ratio;
+	retval = ext2fs_new_range(fs, 0, goal,
+				  (n + off + ratio - 1) / ratio * ratio, NULL,
+				  &p, &plen);
+	if (retval == EXT2_ET_BLOCK_ALLOC_FAIL)
+		retval = ENOSPC;
+	if (retval)
+		return retval;
+	/* Whole clusters, as the cluster bitmap gives them. */
+	plen -= plen % ratio;
+	if (!plen || p % ratio)
+		return EXT2_ET_BLOCK_ALLOC_FAIL;
+	replay_stats_range(fs, p, (blk_t)plen, +1);
+	retval = ext2fs_iblk_add_blocks(fs, inode, plen / ratio);
+	if (retval)
+		return retval;
+	if (n > plen - off)
+		n = plen - off;
+	*len = (uint32_t)n;
+	*pblk = p + off;
+	return 0;
+}
+
+errcode_t replay_merge_right(ext2_extent_handle_t h, uint32_t lblk)
+{
+	struct ext2fs_extent e, n;
+	unsigned int max;
+	errcode_t retval;
+
+	retval = ext2fs_extent_goto(h, lblk);
+	if (retval == EXT2_ET_EXTENT_NOT_FOUND)
+		return 0;
+	if (!retval)
+		retval = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
+	if (retval)
+		return retval;
+	retval = ext2fs_extent_get(h, EXT2_EXTENT_NEXT_SIB, &n);
+	if (retval == EXT2_ET_EXTENT_NO_NEXT)
+		return 0;
+	if (retval)
+		return retval;
+	max = (e.e_flags & EXT2_EXTENT_FLAGS_UNINIT) ? EXT_UNINIT_MAX_LEN
+						      : EXT_INIT_MAX_LEN;
+	if (((e.e_flags ^ n.e_flags) & EXT2_EXTENT_FLAGS_UNINIT) ||
+	    e.e_lblk + e.e_len != n.e_lblk || e.e_pblk + e.e_len != n.e_pblk ||
+	    e.e_len + n.e_len > max)
+		return 0;
+	/* n is not the first of its leaf: no key above changes. */
+	retval = ext2fs_extent_delete(h, 0);
+	if (!retval)
+		retval = ext2fs_extent_goto(h, (blk64_t)e.e_lblk);
+	if (retval)
+		return retval;
+	e.e_len += n.e_len;
+	return ext2fs_extent_replace(h, 0, &e);
+}
+
+/*
  * fallocate(2) mode 0 / KEEP_SIZE on an extent file: unwritten extents over
  * the holes of [start, end], existing blocks untouched.  Our own, not
  * ext2fs_fallocate(): 1.47.0's fills the whole gap up to the next extent
@@ -313,7 +573,8 @@ errcode_t replay_falloc(struct esck_replay *r, uint32_t ino,
 	ext2_extent_handle_t h;
 	struct ext2fs_extent e, n, ex;
 	uint64_t lblk = start, hole_end, want;
-	blk64_t goal, pblk, plen;
+	blk64_t pblk;
+	uint32_t plen;
 	errcode_t retval;
 
 	retval = ext2fs_extent_open2(fs, ino, inode, &h);
@@ -339,21 +600,15 @@ errcode_t replay_falloc(struct esck_replay *r, uint32_t ino,
 		want = hole_end - lblk + 1;
 		if (want > EXT_UNINIT_MAX_LEN)
 			want = EXT_UNINIT_MAX_LEN;
-		goal = ext2fs_find_inode_goal(fs, ino, inode, (blk64_t)lblk);
-		retval =
-			ext2fs_new_range(fs, 0, goal, want, NULL, &pblk, &plen);
-		if (retval == EXT2_ET_BLOCK_ALLOC_FAIL)
-			retval = ENOSPC;
-		if (retval)
-			break;
-		replay_stats_range(fs, pblk, (blk_t)plen, +1);
-		retval = ext2fs_iblk_add_blocks(fs, inode, plen);
+		plen = (uint32_t)want;
+		retval = replay_alloc_run(r, h, ino, inode, (uint32_t)lblk,
+					  &plen, &pblk);
 		if (retval)
 			break;
 		memset(&ex, 0, sizeof(ex));
 		ex.e_lblk = lblk;
 		ex.e_pblk = pblk;
-		ex.e_len = (uint32_t)plen;
+		ex.e_len = plen;
 		ex.e_flags = EXT2_EXTENT_FLAGS_UNINIT;
 		retval = insert_unwritten(h, &ex);
 		if (retval)
@@ -453,6 +708,11 @@ errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
 								    : retval;
 			goto out_free;
 		}
+		/*
+		 * A node takes a cluster of its own under bigalloc, the
+		 * kernel's at its first block; marking b marks that cluster.
+		 */
+		b -= b % EXT2FS_CLUSTER_RATIO(fs);
 		ext2fs_mark_block_bitmap2(fs->block_map, b);
 		r->resv[r->nr_resv++] = b;
 		goal = b;

@@ -103,6 +103,21 @@ errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
 /* Unwritten extents over the holes of [start, end] (inclusive). */
 errcode_t replay_falloc(struct esck_replay *r, uint32_t ino,
 			struct ext2_inode *inode, uint32_t start, uint32_t end);
+/*
+ * Map the hole [lblk, lblk + *len) as ext4_ext_map_blocks allocates it:
+ * under bigalloc a logical cluster the file already has a physical cluster
+ * for reuses it at the same offset (get_implied_cluster_alloc), else new
+ * clusters are taken.  *len is lowered to what this one step maps, at
+ * *pblk; new blocks are marked in the bitmap and counted in i_blocks.
+ */
+errcode_t replay_alloc_run(struct esck_replay *r, ext2_extent_handle_t h,
+			   uint32_t ino, struct ext2_inode *inode,
+			   uint32_t lblk, uint32_t *len, blk64_t *pblk);
+/*
+ * Merge the extent holding lblk with the next one of its leaf when they
+ * continue each other, as ext4_ext_try_to_merge_right.
+ */
+errcode_t replay_merge_right(ext2_extent_handle_t h, uint32_t lblk);
 /* Give back the reserved blocks no split took. */
 void replay_release_reserve(struct esck_replay *r);
 /* The type of lblk on disk: ES_WRITTEN, ES_UNWRITTEN or ES_HOLE, with *pblk. */

@@ -290,6 +290,137 @@ static errcode_t fit_len(struct esck_replay *r, struct replay_file *f,
 	return 0;
 }
 
+/*
+ * Under bigalloc delalloc reserves by the logical cluster (kernel-es.md §4,
+ * pending reservations): a cluster needs one when it holds a dirty block
+ * and no block of it is on disk; a cluster on disk already has its blocks.
+ */
+static errcode_t cluster_on_disk(struct esck_replay *r, ext2_extent_handle_t h,
+				 uint32_t c0, int *mapped)
+{
+	uint32_t last = c0 + EXT2FS_CLUSTER_MASK(r->fs), lb, rlen;
+	unsigned int type;
+	uint64_t pblk;
+	errcode_t retval;
+
+	*mapped = 0;
+	if (last > LBLK_LAST || last < c0)
+		last = LBLK_LAST;
+	for (lb = c0; lb <= last && lb >= c0; lb += rlen) {
+		retval = disk_run(h, lb, last, &type, &pblk, &rlen);
+		if (retval)
+			return retval;
+		if (type != ES_HOLE) {
+			*mapped = 1;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* Does f hold a dirty block in the logical cluster starting at c0? */
+static int cluster_dirty(const struct replay_file *f, uint32_t c0,
+			 uint32_t mask)
+{
+	size_t i = replay_pend_first(&f->pend, c0);
+
+	return i < f->pend.nr && f->pend.v[i].lblk <= c0 + mask;
+}
+
+/* The clusters reserved for all files' delayed blocks. */
+static errcode_t reserved_clusters(struct esck_replay *r, uint64_t *n)
+{
+	uint32_t mask = EXT2FS_CLUSTER_MASK(r->fs), c0;
+	struct ext2_inode inode;
+	ext2_extent_handle_t h;
+	struct replay_file *f;
+	size_t i, k;
+	int mapped;
+	errcode_t retval = 0;
+
+	*n = 0;
+	for (k = 0; k < r->nr_files && !retval; k++) {
+		f = r->files[k];
+		if (!f->pend.nr)
+			continue;
+		h = NULL;
+		memset(&inode, 0, sizeof(inode));
+		if (f->ino) {
+			retval = ext2fs_read_inode(r->fs, f->ino, &inode);
+			if (!retval)
+				retval = open_handle(r, f, &inode, &h);
+			if (retval)
+				break;
+		}
+		for (i = 0; i < f->pend.nr && !retval;) {
+			c0 = f->pend.v[i].lblk & ~mask;
+			retval = cluster_on_disk(r, h, c0, &mapped);
+			*n += !mapped;
+			while (i < f->pend.nr && f->pend.v[i].lblk <= c0 + mask)
+				i++;
+		}
+		if (h)
+			ext2fs_extent_free(h);
+	}
+	return retval;
+}
+
+/*
+ * The bigalloc form of the room check: the clusters of [off, off + len)
+ * that need a new reservation must fit in the free clusters, less those
+ * reserved already and s_resv_clusters; else the write stops at the page
+ * holding the first block of the first cluster that does not fit.
+ */
+static errcode_t fit_clusters(struct esck_replay *r, struct replay_file *f,
+			      ext2_extent_handle_t h, uint64_t off,
+			      uint64_t *len)
+{
+	ext2_filsys fs = r->fs;
+	uint32_t mask = EXT2FS_CLUSTER_MASK(fs), bs = fs->blocksize;
+	uint64_t b0 = off / bs, b1 = (off + *len - 1) / bs, c0, first, cut;
+	uint64_t clusters = ext2fs_blocks_count(fs->super) >> fs->cluster_ratio_bits;
+	uint64_t free_c = ext2fs_free_blocks_count(fs->super) >> fs->cluster_ratio_bits;
+	uint64_t resv = clusters / 50, used, avail = 0, want = 0;
+	int pass, mapped;
+	errcode_t retval;
+
+	if (resv > 4096)
+		resv = 4096;
+	retval = reserved_clusters(r, &used);
+	if (retval)
+		return retval;
+	used += resv;
+	if (free_c > used)
+		avail = free_c - used;
+	/* Pass 0 counts; pass 1, when they do not all fit, finds the cut. */
+	for (pass = 0; pass < 2; pass++) {
+		for (c0 = b0 & ~(uint64_t)mask; c0 <= b1; c0 += mask + 1) {
+			if (cluster_dirty(f, (uint32_t)c0, mask))
+				continue;
+			retval = cluster_on_disk(r, h, (uint32_t)c0, &mapped);
+			if (retval)
+				return retval;
+			if (mapped)
+				continue;
+			if (!pass) {
+				want++;
+				continue;
+			}
+			if (!avail) {
+				first = c0 > b0 ? c0 : b0;
+				cut = first * bs / REPLAY_PAGE_SIZE *
+				      REPLAY_PAGE_SIZE;
+				*len = cut > off ? cut - off : 0;
+				return 0;
+			}
+			avail--;
+		}
+		if (want <= avail)
+			return 0;
+	}
+	return 0;
+}
+
 /* Is every byte of buf (bs bytes) buf[0]? */
 static int uniform(const uint8_t *buf, unsigned int bs)
 {
@@ -364,7 +495,18 @@ errcode_t replay_pwrite(struct esck_replay *r, struct replay_file *f,
 	retval = open_handle(r, f, inode, &h);
 	if (retval)
 		return retval;
-	retval = count_new_delayed(f, h, b0, b1, &n);
+	if (EXT2FS_CLUSTER_RATIO(r->fs) > 1) {
+		retval = fit_clusters(r, f, h, off, &len);
+		if (!retval && !len)
+			retval = ENOSPC;
+		if (retval)
+			goto out_free;
+		*lenp = len;
+		b1 = (uint32_t)((off + len - 1) / bs);
+		n = 0;
+	} else {
+		retval = count_new_delayed(f, h, b0, b1, &n);
+	}
 	if (retval)
 		goto out_free;
 	if (n && !have_room(r, n)) {
@@ -451,27 +593,22 @@ static errcode_t write_block(struct esck_replay *r, struct replay_file *f,
 
 /*
  * The delayed run v[0..n) (consecutive blocks, a hole on disk): allocate,
- * as mballoc would try, near the file's blocks before it; write; map.
+ * as mballoc would try, near the file's blocks before it (under bigalloc
+ * into the file's own cluster where one backs the block); write; map.
  */
 static errcode_t write_delayed(struct esck_replay *r, struct replay_file *f,
 			       ext2_extent_handle_t h, struct ext2_inode *inode,
 			       const struct replay_pblock *v, size_t n)
 {
-	ext2_filsys fs = r->fs;
-	blk64_t goal, pblk, plen, k;
+	blk64_t pblk, k;
+	uint32_t plen;
 	size_t done = 0;
 	errcode_t retval;
 
 	while (done < n) {
-		goal = ext2fs_find_inode_goal(fs, f->ino, inode, v[done].lblk);
-		retval = ext2fs_new_range(fs, 0, goal, n - done, NULL, &pblk,
-					  &plen);
-		if (retval == EXT2_ET_BLOCK_ALLOC_FAIL)
-			retval = ENOSPC;
-		if (retval)
-			return retval;
-		replay_stats_range(fs, pblk, (blk_t)plen, +1);
-		retval = ext2fs_iblk_add_blocks(fs, inode, plen);
+		plen = (uint32_t)(n - done);
+		retval = replay_alloc_run(r, h, f->ino, inode, v[done].lblk,
+					  &plen, &pblk);
 		if (retval)
 			return retval;
 		for (k = 0; k < plen; k++) {
@@ -482,6 +619,16 @@ static errcode_t write_delayed(struct esck_replay *r, struct replay_file *f,
 			if (retval)
 				return retval;
 		}
+		/*
+		 * set_bmap joins one neighbour; the kernel's insert joins
+		 * both (ext4_ext_try_to_merge), as a block written into a
+		 * hole of its own cluster under bigalloc shows.
+		 */
+		retval = replay_merge_right(h, v[done + plen - 1].lblk);
+		if (!retval && v[done].lblk)
+			retval = replay_merge_right(h, v[done].lblk - 1);
+		if (retval)
+			return retval;
 		done += plen;
 	}
 	return 0;
