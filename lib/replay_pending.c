@@ -158,22 +158,46 @@ errcode_t replay_pend_zero(struct esck_replay *r, struct replay_file *f,
 
 /* ---- pwrite ---- */
 
-/* The extent handle of f's inode, or NULL when f has no extent tree yet. */
+/*
+ * f's map on disk: an extent handle, or a block map (ind), or neither when
+ * f exists in the cache alone.
+ */
+struct pmap {
+	ext2_extent_handle_t h;
+	struct esck_replay *ind;
+	struct ext2_inode *inode;
+};
+
 static errcode_t open_handle(struct esck_replay *r, struct replay_file *f,
-			     struct ext2_inode *inode, ext2_extent_handle_t *h)
+			     struct ext2_inode *inode, struct pmap *m)
 {
-	*h = NULL;
-	if (!f->ino || !(inode->i_flags & EXT4_EXTENTS_FL))
+	memset(m, 0, sizeof(*m));
+	m->inode = inode;
+	if (!f->ino)
 		return 0;
-	return ext2fs_extent_open2(r->fs, f->ino, inode, h);
+	if (!(inode->i_flags & EXT4_EXTENTS_FL)) {
+		m->ind = r;
+		return 0;
+	}
+	return ext2fs_extent_open2(r->fs, f->ino, inode, &m->h);
 }
 
-/* As replay_disk_run, everything a hole without a handle. */
-static errcode_t disk_run(ext2_extent_handle_t h, uint32_t lblk, uint32_t end,
+static void close_handle(struct pmap *m)
+{
+	if (m->h)
+		ext2fs_extent_free(m->h);
+	m->h = NULL;
+}
+
+/* As replay_disk_run, everything a hole without a map. */
+static errcode_t disk_run(const struct pmap *m, uint32_t lblk, uint32_t end,
 			  unsigned int *type, uint64_t *pblk, uint32_t *len)
 {
-	if (h)
-		return replay_disk_run(h, lblk, end, type, pblk, len);
+	if (m->h)
+		return replay_disk_run(m->h, lblk, end, type, pblk, len);
+	if (m->ind)
+		return replay_ind_disk_run(m->ind, m->inode, lblk, end, type,
+					   pblk, len);
 	*type = ES_HOLE;
 	*pblk = 0;
 	*len = end - lblk + 1;
@@ -219,7 +243,7 @@ static int have_room(struct esck_replay *r, uint64_t n)
  * delayed blocks a write there makes.
  */
 static errcode_t count_new_delayed(struct replay_file *f,
-				   ext2_extent_handle_t h, uint32_t b0,
+				   const struct pmap *h, uint32_t b0,
 				   uint32_t b1, uint64_t *n)
 {
 	uint64_t lblk = b0, pblk;
@@ -253,7 +277,7 @@ static errcode_t count_new_delayed(struct replay_file *f,
  * the bytes that fit, 0 if none.
  */
 static errcode_t fit_len(struct esck_replay *r, struct replay_file *f,
-			 ext2_extent_handle_t h, uint64_t off, uint64_t len,
+			 const struct pmap *h, uint64_t off, uint64_t len,
 			 uint64_t *fit)
 {
 	unsigned int bs = r->fs->blocksize, type;
@@ -304,7 +328,7 @@ static int uniform(const uint8_t *buf, unsigned int bs)
  * [from, to).
  */
 static errcode_t partial_block(struct esck_replay *r, struct replay_file *f,
-			       ext2_extent_handle_t h, uint32_t lblk,
+			       const struct pmap *h, uint32_t lblk,
 			       unsigned int from, unsigned int to, uint8_t fill,
 			       struct replay_pblock *nb)
 {
@@ -355,13 +379,14 @@ errcode_t replay_pwrite(struct esck_replay *r, struct replay_file *f,
 	uint32_t from, to;
 	struct replay_pblock head = {0, 0, NULL}, tail = {0, 0, NULL};
 	struct replay_pending *p = &f->pend;
-	ext2_extent_handle_t h = NULL;
+	struct pmap map;
+	const struct pmap *h = &map;
 	uint64_t n, lblk, pblk, k;
 	size_t i, j, m;
 	uint32_t rlen;
 	errcode_t retval;
 
-	retval = open_handle(r, f, inode, &h);
+	retval = open_handle(r, f, inode, &map);
 	if (retval)
 		return retval;
 	retval = count_new_delayed(f, h, b0, b1, &n);
@@ -429,8 +454,7 @@ out_bufs:
 	free(head.buf);
 	free(tail.buf);
 out_free:
-	if (h)
-		ext2fs_extent_free(h);
+	close_handle(&map);
 	return retval;
 }
 
@@ -454,7 +478,7 @@ static errcode_t write_block(struct esck_replay *r, struct replay_file *f,
  * as mballoc would try, near the file's blocks before it; write; map.
  */
 static errcode_t write_delayed(struct esck_replay *r, struct replay_file *f,
-			       ext2_extent_handle_t h, struct ext2_inode *inode,
+			       const struct pmap *m, struct ext2_inode *inode,
 			       const struct replay_pblock *v, size_t n)
 {
 	ext2_filsys fs = r->fs;
@@ -463,6 +487,24 @@ static errcode_t write_delayed(struct esck_replay *r, struct replay_file *f,
 	errcode_t retval;
 
 	while (done < n) {
+		if (m->ind) {
+			uint64_t p;
+			uint32_t got;
+
+			/* Mapped there, with the indirect blocks it needs. */
+			retval = replay_ind_alloc(r, f->ino, inode,
+						  v[done].lblk,
+						  (uint32_t)(n - done), &p,
+						  &got);
+			if (retval)
+				return retval;
+			for (k = 0; k < got && !retval; k++)
+				retval = write_block(r, f, &v[done + k], p + k);
+			if (retval)
+				return retval;
+			done += got;
+			continue;
+		}
 		goal = ext2fs_find_inode_goal(fs, f->ino, inode, v[done].lblk);
 		retval = ext2fs_new_range(fs, 0, goal, n - done, NULL, &pblk,
 					  &plen);
@@ -478,7 +520,7 @@ static errcode_t write_delayed(struct esck_replay *r, struct replay_file *f,
 			retval = write_block(r, f, &v[done + k], pblk + k);
 			if (!retval)
 				retval = ext2fs_extent_set_bmap(
-					h, v[done + k].lblk, pblk + k, 0);
+					m->h, v[done + k].lblk, pblk + k, 0);
 			if (retval)
 				return retval;
 		}
@@ -493,7 +535,7 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 	struct replay_pending *p = &f->pend;
 	unsigned int bs, type;
 	struct ext2_inode inode;
-	ext2_extent_handle_t h;
+	struct pmap m;
 	uint64_t last, pblk;
 	uint32_t rlen, first, end;
 	size_t i, n, k;
@@ -507,7 +549,7 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 	retval = ext2fs_read_inode(r->fs, f->ino, &inode);
 	if (retval)
 		return retval;
-	retval = ext2fs_extent_open2(r->fs, f->ino, &inode, &h);
+	retval = open_handle(r, f, &inode, &m);
 	if (retval)
 		return retval;
 	/* Pages past EOF are not written back (truncate drops them anyway). */
@@ -515,7 +557,7 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 	for (i = 0; i < p->nr && p->v[i].lblk < last; i += n) {
 		first = p->v[i].lblk;
 		end = last - 1 < LBLK_LAST ? (uint32_t)(last - 1) : LBLK_LAST;
-		retval = replay_disk_run(h, first, end, &type, &pblk, &rlen);
+		retval = disk_run(&m, first, end, &type, &pblk, &rlen);
 		if (retval)
 			goto out_free;
 		/* The dirty blocks that follow on, within the run. */
@@ -524,7 +566,7 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 		     n++)
 			;
 		if (type == ES_HOLE) {
-			retval = write_delayed(r, f, h, &inode, p->v + i, n);
+			retval = write_delayed(r, f, &m, &inode, p->v + i, n);
 			if (retval)
 				goto out_free;
 			continue;
@@ -538,13 +580,12 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 			retval = write_block(r, f, &p->v[i + k], pblk + k);
 			if (!retval && type == ES_UNWRITTEN)
 				retval = ext2fs_extent_set_bmap(
-					h, p->v[i + k].lblk, pblk + k, 0);
+					m.h, p->v[i + k].lblk, pblk + k, 0);
 		}
 		if (retval)
 			goto out_free;
 	}
-	ext2fs_extent_free(h);
-	h = NULL;
+	close_handle(&m);
 	retval = ext2fs_write_inode(r->fs, f->ino, &inode);
 	if (retval)
 		return retval;
@@ -558,15 +599,14 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 	return 0;
 
 out_free:
-	if (h)
-		ext2fs_extent_free(h);
+	close_handle(&m);
 	return retval;
 }
 
 errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f)
 {
 	struct ext2_inode inode;
-	ext2_extent_handle_t h = NULL;
+	struct pmap m;
 	unsigned int type;
 	uint64_t pblk;
 	uint32_t rlen, s;
@@ -582,12 +622,12 @@ errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f)
 	retval = ext2fs_read_inode(r->fs, f->ino, &inode);
 	if (retval)
 		return retval;
-	retval = open_handle(r, f, &inode, &h);
+	retval = open_handle(r, f, &inode, &m);
 	if (retval)
 		return retval;
 	for (i = 0; i < f->pend.nr; i += n) {
 		s = f->pend.v[i].lblk;
-		retval = disk_run(h, s, LBLK_LAST, &type, &pblk, &rlen);
+		retval = disk_run(&m, s, LBLK_LAST, &type, &pblk, &rlen);
 		if (retval)
 			break;
 		for (n = 1; i + n < f->pend.nr &&
@@ -597,7 +637,6 @@ errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f)
 		if (type == ES_HOLE)
 			es_insert(&f->tree, s, (uint32_t)n, 0, ES_DELAYED);
 	}
-	if (h)
-		ext2fs_extent_free(h);
+	close_handle(&m);
 	return retval;
 }
