@@ -392,7 +392,10 @@ static uint64_t max_bytes(const struct esck_replay *r)
 	return res;
 }
 
-/* The largest file truncate and pwrite allow: s_bitmap_maxbytes if block-mapped. */
+/*
+ * The largest size truncate and pwrite allow: s_bitmap_maxbytes for a
+ * block-mapped file.
+ */
 static uint64_t file_max_bytes(const struct esck_replay *r,
 			       const struct ext2_inode *inode)
 {

@@ -1,4 +1,4 @@
-/* replay_ind.c --- block-mapped (ext2, ext3) files: unmap ranges, walk and cache the map, map blocks at writeback */
+/* replay_ind.c --- block-mapped (ext2, ext3) files: unmap ranges, walk and cache the map, map at writeback */
 /*
  * Why our own walk rather than libext2fs's: 1.47.0's ext2fs_punch() turns a
  * one-block punch at the first block of a later IND block under the DIND into
@@ -185,7 +185,7 @@ static errcode_t walk_entry(struct iwalk *w, uint64_t blk, uint64_t lo,
 	return 0;
 }
 
-/* fn over the maximal runs of contiguous blocks mapped in [lo, hi], in order. */
+/* fn over the maximal runs of contiguous mapped blocks of [lo, hi], in order. */
 static errcode_t walk_runs(struct imap *m, uint64_t lo, uint64_t hi, run_fn fn,
 			   void *arg)
 {

@@ -231,6 +231,18 @@ test "$st" -eq 0 || { cat "$TEST_TMP/err"; test_fail "$name: exit $st"; }
 cmp -s "$img" "$base" || test_fail "$name: the image changed"
 ESCK_ARGS=
 
+# An undo file: e2undo puts the image back byte for byte.
+if command -v e2undo >/dev/null 2>&1; then
+	rm -f "$TEST_TMP/u"
+	ESCK_ARGS="-z $TEST_TMP/u"
+	replay undo 'open f' 'fpunch 536576 262144' 'truncate 614400' 'open -f g' 'pwrite 71680000 1024'
+	ESCK_ARGS=
+	ok_status
+	e2undo "$TEST_TMP/u" "$img" >"$TEST_TMP/e2undo.out" 2>&1 ||
+		{ cat "$TEST_TMP/e2undo.out"; test_fail "$name: e2undo failed"; }
+	cmp -s "$img" "$base" || test_fail "$name: e2undo did not restore the image"
+fi
+
 # A write failing at writeback that needs a new IND block: nothing changes.
 replay fault-write 'open f' 'truncate 4096' 'fsync'
 ok_status
