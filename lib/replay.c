@@ -275,8 +275,11 @@ static errcode_t select_ino(struct esck_replay *r, uint32_t ino, int from_open)
 	if (retval)
 		return retval;
 	r->cur = f;
-	if (!LINUX_S_ISREG(inode.i_mode) || !(inode.i_flags & EXT4_EXTENTS_FL))
+	if (!LINUX_S_ISREG(inode.i_mode) ||
+	    (inode.i_flags & EXT4_INLINE_DATA_FL))
 		return 0;
+	if (!(inode.i_flags & EXT4_EXTENTS_FL))
+		return replay_load_cache(r, f); /* block-mapped: its runs */
 	/*
 	 * A damaged tree is neither cached nor touched: its ops are refused
 	 * with what is wrong, as the kernel refuses them (EFSCORRUPTED) once
@@ -398,10 +401,33 @@ static errcode_t op_open(struct esck_replay *r, const struct esck_op *op)
 
 /* ---- the ops ---- */
 
-/* s_maxbytes for an extent-mapped file: 2^32 - 1 blocks (ext4_max_size). */
+/*
+ * s_maxbytes (ext4_max_size): 2^32 - 1 blocks, and without huge_file no
+ * more than i_blocks' 2^32 - 1 sectors hold.
+ */
 static uint64_t max_bytes(const struct esck_replay *r)
 {
-	return (uint64_t)0xffffffffU * r->fs->blocksize;
+	unsigned int bits = r->fs->super->s_log_block_size + 10;
+	uint64_t res = (uint64_t)0xffffffffU << bits, lim;
+
+	if (!ext2fs_has_feature_huge_file(r->fs->super)) {
+		lim = (0xffffffffULL >> (bits - 9)) << bits;
+		if (lim < res)
+			res = lim;
+	}
+	return res;
+}
+
+/*
+ * The largest size truncate and pwrite allow: s_bitmap_maxbytes for a
+ * block-mapped file.
+ */
+static uint64_t file_max_bytes(const struct esck_replay *r,
+			       const struct ext2_inode *inode)
+{
+	if (!(inode->i_flags & EXT4_EXTENTS_FL))
+		return replay_ind_max_bytes(r->fs);
+	return max_bytes(r);
 }
 
 static void touch(struct ext2_inode *inode, int mtime)
@@ -458,15 +484,6 @@ static errcode_t check_file(struct esck_replay *r, struct ext2_inode *inode,
 		r->detail = "inline-data files are not supported yet";
 		return EOPNOTSUPP;
 	}
-	if (!(inode->i_flags & EXT4_EXTENTS_FL)) {
-		/*
-		 * The kernel refuses fallocate too; punch and truncate it would
-		 * do.
-		 */
-		if (!falloc)
-			r->detail = "block-mapped files are not supported yet";
-		return EOPNOTSUPP;
-	}
 	return 0;
 }
 
@@ -477,7 +494,9 @@ static errcode_t read_cur(struct esck_replay *r, struct ext2_inode *inode)
 	if (!r->cur->ino) {
 		memset(inode, 0, sizeof(*inode));
 		inode->i_mode = LINUX_S_IFREG | 0600;
-		inode->i_flags = EXT4_EXTENTS_FL;
+		/* As create_file would have made it. */
+		if (ext2fs_has_feature_extents(r->fs->super))
+			inode->i_flags = EXT4_EXTENTS_FL;
 		inode->i_size = (__u32)r->cur->size;
 		inode->i_size_high = (__u32)(r->cur->size >> 32);
 		return 0;
@@ -521,7 +540,7 @@ static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
 {
 	struct replay_file *f = r->cur;
 	struct ext2_inode inode;
-	uint64_t bs, size, off = op->offset, end, start_lblk, end_lblk;
+	uint64_t bs, size, off = op->offset, end, start_lblk, end_lblk, max_end;
 	uint32_t hb, tb;
 	errcode_t retval;
 
@@ -530,7 +549,14 @@ static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
 		return retval;
 	bs = r->fs->blocksize;
 	size = f->size;
-	if (off >= size) {
+	/*
+	 * A block map's punch stops a block short of s_bitmap_maxbytes
+	 * (ext4_punch_hole's max_end, 29ec9bed2395).
+	 */
+	max_end = inode.i_flags & EXT4_EXTENTS_FL ?
+			  UINT64_MAX :
+			  replay_ind_max_bytes(r->fs) - bs;
+	if (off >= size || off >= max_end) {
 		*noop = 1;
 		return 0;
 	}
@@ -544,6 +570,8 @@ static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
 	if (end > size)
 		end = (size + REPLAY_PAGE_SIZE - 1) / REPLAY_PAGE_SIZE *
 		      REPLAY_PAGE_SIZE;
+	if (end > max_end)
+		end = max_end;
 	r->vlo = (uint32_t)(off / bs);
 	r->vhi = (uint32_t)((end - 1) / bs);
 
@@ -641,13 +669,9 @@ static errcode_t truncate_cur(struct esck_replay *r, uint64_t size, int orphan)
 		return retval;
 	if (!orphan)
 		retval = check_file(r, &inode, 0);
-	else if (!(inode.i_flags & EXT4_EXTENTS_FL)) {
-		r->detail = "only extent-mapped orphans are supported yet";
-		retval = EOPNOTSUPP;
-	}
 	if (retval)
 		return retval;
-	if (size > max_bytes(r))
+	if (size > file_max_bytes(r, &inode))
 		return EFBIG;
 	bs = r->fs->blocksize;
 	old = f->size;
@@ -723,6 +747,9 @@ static errcode_t op_falloc(struct esck_replay *r, const struct esck_op *op)
 	retval = range_op_prologue(r, op, &inode);
 	if (retval)
 		return retval;
+	/* ext4_do_fallocate: preallocation is for extent-mapped files only. */
+	if (!(inode.i_flags & EXT4_EXTENTS_FL))
+		return EOPNOTSUPP;
 	bs = r->fs->blocksize;
 	start = op->offset / bs;
 	end = (op->offset + op->length + bs - 1) / bs - 1;
@@ -767,7 +794,7 @@ static errcode_t op_pwrite(struct esck_replay *r, const struct esck_op *op,
 {
 	struct replay_file *f = r->cur;
 	struct ext2_inode inode;
-	uint64_t bs, len = op->length, want, end, old;
+	uint64_t bs, len = op->length, want, end, old, lim;
 	errcode_t retval;
 
 	retval = read_cur(r, &inode);
@@ -780,11 +807,15 @@ static errcode_t op_pwrite(struct esck_replay *r, const struct esck_op *op,
 		*noop = 1; /* a write of nothing changes nothing */
 		return 0;
 	}
-	/* generic_write_checks: EFBIG at the limit, a short write before it. */
-	if (op->offset >= max_bytes(r))
+	/*
+	 * generic_write_checks (ext4_generic_write_checks for a block map):
+	 * EFBIG at the limit, a short write before it.
+	 */
+	lim = file_max_bytes(r, &inode);
+	if (op->offset >= lim)
 		return EFBIG;
-	if (len > max_bytes(r) - op->offset)
-		len = max_bytes(r) - op->offset;
+	if (len > lim - op->offset)
+		len = lim - op->offset;
 	want = len;
 	bs = r->fs->blocksize;
 	old = f->size;

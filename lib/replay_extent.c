@@ -238,6 +238,8 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 
 	if (start > end)
 		return 0;
+	if (!(inode->i_flags & EXT4_EXTENTS_FL))
+		return replay_ind_remove_space(r, inode, start, end);
 	retval = ext2fs_extent_open2(fs, ino, inode, &h);
 	if (retval)
 		return retval;
@@ -675,7 +677,9 @@ errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
 	errcode_t retval;
 
 	r->nr_resv = r->used_resv = 0;
-	if (start > end || end == LBLK_LAST)
+	/* Removing from a block map never allocates. */
+	if (start > end || end == LBLK_LAST ||
+	    !(inode->i_flags & EXT4_EXTENTS_FL))
 		return 0;
 	retval = ext2fs_extent_open2(fs, ino, inode, &h);
 	if (retval)
@@ -779,7 +783,10 @@ static errcode_t walk_into_cache(struct esck_replay *r, struct replay_file *f,
 	if (retval)
 		return retval;
 	if (!(inode.i_flags & EXT4_EXTENTS_FL))
-		return 0;
+		return LINUX_S_ISREG(inode.i_mode) &&
+				       !(inode.i_flags & EXT4_INLINE_DATA_FL) ?
+			       replay_ind_cache(r, f, &inode, start, end, modify) :
+			       0;
 	retval = ext2fs_extent_open2(r->fs, f->ino, &inode, &h);
 	if (retval)
 		return retval;

@@ -218,6 +218,41 @@ errcode_t replay_ofile_clear(struct esck_replay *r, const struct replay_ofile_po
 /* With no entry left, clear the orphan_present flag (superblock dirty). */
 errcode_t replay_ofile_done(struct esck_replay *r);
 
+/* replay_ind.c: block-mapped (ext2, ext3) files, beside the extent code */
+/* s_bitmap_maxbytes, the largest block-mapped file (ext4_max_bitmap_size). */
+uint64_t replay_ind_max_bytes(ext2_filsys fs);
+/*
+ * Unmap [start, end] (inclusive; end LBLK_LAST: truncate) as
+ * ext4_ind_remove_space and ext4_ind_truncate: data blocks and the indirect
+ * blocks left empty, i_blocks lowered in *inode.  Never allocates.
+ */
+errcode_t replay_ind_remove_space(struct esck_replay *r,
+				  struct ext2_inode *inode, uint32_t start,
+				  uint32_t end);
+/* As replay_disk_run, for a block-mapped inode (ES_WRITTEN or ES_HOLE). */
+errcode_t replay_ind_disk_run(struct esck_replay *r, struct ext2_inode *inode,
+			      uint32_t lblk, uint32_t end, unsigned int *type,
+			      uint64_t *pblk, uint32_t *len);
+/*
+ * The runs of [start, end] into f's cache: cached (holes between runs only)
+ * or, with modify, es_insert()ed (the whole range).
+ */
+errcode_t replay_ind_cache(struct esck_replay *r, struct replay_file *f,
+			   struct ext2_inode *inode, uint32_t start,
+			   uint32_t end, int modify);
+/* Compare f's cache with the map over [lo, hi], reporting through report. */
+errcode_t replay_ind_compare(struct esck_replay *r, struct replay_file *f,
+			     struct ext2_inode *inode, uint32_t lo,
+			     uint32_t hi, esck_problem_fn report, void *arg);
+/*
+ * Map blocks from lblk on, holes until now: the indirect blocks the path
+ * lacks first, then *got (1 to want, within one pointer array) data blocks
+ * from *pblk; i_blocks raised in *inode, which the caller writes.
+ */
+errcode_t replay_ind_alloc(struct esck_replay *r, uint32_t ino,
+			   struct ext2_inode *inode, uint32_t lblk,
+			   uint32_t want, uint64_t *pblk, uint32_t *got);
+
 /* replay_verify.c */
 /*
  * Compare the cache with the disk over [lo, hi] (inclusive) and check i_size.

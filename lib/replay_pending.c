@@ -158,22 +158,46 @@ errcode_t replay_pend_zero(struct esck_replay *r, struct replay_file *f,
 
 /* ---- pwrite ---- */
 
-/* The extent handle of f's inode, or NULL when f has no extent tree yet. */
+/*
+ * f's map on disk: an extent handle, or a block map (ind), or neither when
+ * f exists in the cache alone.
+ */
+struct pmap {
+	ext2_extent_handle_t h;
+	struct esck_replay *ind;
+	struct ext2_inode *inode;
+};
+
 static errcode_t open_handle(struct esck_replay *r, struct replay_file *f,
-			     struct ext2_inode *inode, ext2_extent_handle_t *h)
+			     struct ext2_inode *inode, struct pmap *m)
 {
-	*h = NULL;
-	if (!f->ino || !(inode->i_flags & EXT4_EXTENTS_FL))
+	memset(m, 0, sizeof(*m));
+	m->inode = inode;
+	if (!f->ino)
 		return 0;
-	return ext2fs_extent_open2(r->fs, f->ino, inode, h);
+	if (!(inode->i_flags & EXT4_EXTENTS_FL)) {
+		m->ind = r;
+		return 0;
+	}
+	return ext2fs_extent_open2(r->fs, f->ino, inode, &m->h);
 }
 
-/* As replay_disk_run, everything a hole without a handle. */
-static errcode_t disk_run(ext2_extent_handle_t h, uint32_t lblk, uint32_t end,
+static void close_handle(struct pmap *m)
+{
+	if (m->h)
+		ext2fs_extent_free(m->h);
+	m->h = NULL;
+}
+
+/* As replay_disk_run, everything a hole without a map. */
+static errcode_t disk_run(const struct pmap *m, uint32_t lblk, uint32_t end,
 			  unsigned int *type, uint64_t *pblk, uint32_t *len)
 {
-	if (h)
-		return replay_disk_run(h, lblk, end, type, pblk, len);
+	if (m->h)
+		return replay_disk_run(m->h, lblk, end, type, pblk, len);
+	if (m->ind)
+		return replay_ind_disk_run(m->ind, m->inode, lblk, end, type,
+					   pblk, len);
 	*type = ES_HOLE;
 	*pblk = 0;
 	*len = end - lblk + 1;
@@ -219,7 +243,7 @@ static int have_room(struct esck_replay *r, uint64_t n)
  * delayed blocks a write there makes.
  */
 static errcode_t count_new_delayed(struct replay_file *f,
-				   ext2_extent_handle_t h, uint32_t b0,
+				   const struct pmap *h, uint32_t b0,
 				   uint32_t b1, uint64_t *n)
 {
 	uint64_t lblk = b0, pblk;
@@ -253,7 +277,7 @@ static errcode_t count_new_delayed(struct replay_file *f,
  * the bytes that fit, 0 if none.
  */
 static errcode_t fit_len(struct esck_replay *r, struct replay_file *f,
-			 ext2_extent_handle_t h, uint64_t off, uint64_t len,
+			 const struct pmap *h, uint64_t off, uint64_t len,
 			 uint64_t *fit)
 {
 	unsigned int bs = r->fs->blocksize, type;
@@ -295,7 +319,7 @@ static errcode_t fit_len(struct esck_replay *r, struct replay_file *f,
  * pending reservations): a cluster needs one when it holds a dirty block
  * and no block of it is on disk; a cluster on disk already has its blocks.
  */
-static errcode_t cluster_on_disk(struct esck_replay *r, ext2_extent_handle_t h,
+static errcode_t cluster_on_disk(struct esck_replay *r, const struct pmap *h,
 				 uint32_t c0, int *mapped)
 {
 	uint32_t last = c0 + EXT2FS_CLUSTER_MASK(r->fs), lb, rlen;
@@ -332,7 +356,7 @@ static errcode_t reserved_clusters(struct esck_replay *r, uint64_t *n)
 {
 	uint32_t mask = EXT2FS_CLUSTER_MASK(r->fs), c0;
 	struct ext2_inode inode;
-	ext2_extent_handle_t h;
+	struct pmap h;
 	struct replay_file *f;
 	size_t i, k;
 	int mapped;
@@ -343,7 +367,7 @@ static errcode_t reserved_clusters(struct esck_replay *r, uint64_t *n)
 		f = r->files[k];
 		if (!f->pend.nr)
 			continue;
-		h = NULL;
+		memset(&h, 0, sizeof(h));
 		memset(&inode, 0, sizeof(inode));
 		if (f->ino) {
 			retval = ext2fs_read_inode(r->fs, f->ino, &inode);
@@ -354,13 +378,12 @@ static errcode_t reserved_clusters(struct esck_replay *r, uint64_t *n)
 		}
 		for (i = 0; i < f->pend.nr && !retval;) {
 			c0 = f->pend.v[i].lblk & ~mask;
-			retval = cluster_on_disk(r, h, c0, &mapped);
+			retval = cluster_on_disk(r, &h, c0, &mapped);
 			*n += !mapped;
 			while (i < f->pend.nr && f->pend.v[i].lblk <= c0 + mask)
 				i++;
 		}
-		if (h)
-			ext2fs_extent_free(h);
+		close_handle(&h);
 	}
 	return retval;
 }
@@ -372,7 +395,7 @@ static errcode_t reserved_clusters(struct esck_replay *r, uint64_t *n)
  * holding the first block of the first cluster that does not fit.
  */
 static errcode_t fit_clusters(struct esck_replay *r, struct replay_file *f,
-			      ext2_extent_handle_t h, uint64_t off,
+			      const struct pmap *h, uint64_t off,
 			      uint64_t *len)
 {
 	ext2_filsys fs = r->fs;
@@ -435,7 +458,7 @@ static int uniform(const uint8_t *buf, unsigned int bs)
  * [from, to).
  */
 static errcode_t partial_block(struct esck_replay *r, struct replay_file *f,
-			       ext2_extent_handle_t h, uint32_t lblk,
+			       const struct pmap *h, uint32_t lblk,
 			       unsigned int from, unsigned int to, uint8_t fill,
 			       struct replay_pblock *nb)
 {
@@ -486,13 +509,14 @@ errcode_t replay_pwrite(struct esck_replay *r, struct replay_file *f,
 	uint32_t from, to;
 	struct replay_pblock head = {0, 0, NULL}, tail = {0, 0, NULL};
 	struct replay_pending *p = &f->pend;
-	ext2_extent_handle_t h = NULL;
+	struct pmap map;
+	const struct pmap *h = &map;
 	uint64_t n, lblk, pblk, k;
 	size_t i, j, m;
 	uint32_t rlen;
 	errcode_t retval;
 
-	retval = open_handle(r, f, inode, &h);
+	retval = open_handle(r, f, inode, &map);
 	if (retval)
 		return retval;
 	if (EXT2FS_CLUSTER_RATIO(r->fs) > 1) {
@@ -571,8 +595,7 @@ out_bufs:
 	free(head.buf);
 	free(tail.buf);
 out_free:
-	if (h)
-		ext2fs_extent_free(h);
+	close_handle(&map);
 	return retval;
 }
 
@@ -597,7 +620,7 @@ static errcode_t write_block(struct esck_replay *r, struct replay_file *f,
  * into the file's own cluster where one backs the block); write; map.
  */
 static errcode_t write_delayed(struct esck_replay *r, struct replay_file *f,
-			       ext2_extent_handle_t h, struct ext2_inode *inode,
+			       const struct pmap *m, struct ext2_inode *inode,
 			       const struct replay_pblock *v, size_t n)
 {
 	blk64_t pblk, k;
@@ -606,8 +629,26 @@ static errcode_t write_delayed(struct esck_replay *r, struct replay_file *f,
 	errcode_t retval;
 
 	while (done < n) {
+		if (m->ind) {
+			uint64_t p;
+			uint32_t got;
+
+			/* Mapped there, with the indirect blocks it needs. */
+			retval = replay_ind_alloc(r, f->ino, inode,
+						  v[done].lblk,
+						  (uint32_t)(n - done), &p,
+						  &got);
+			if (retval)
+				return retval;
+			for (k = 0; k < got && !retval; k++)
+				retval = write_block(r, f, &v[done + k], p + k);
+			if (retval)
+				return retval;
+			done += got;
+			continue;
+		}
 		plen = (uint32_t)(n - done);
-		retval = replay_alloc_run(r, h, f->ino, inode, v[done].lblk,
+		retval = replay_alloc_run(r, m->h, f->ino, inode, v[done].lblk,
 					  &plen, &pblk);
 		if (retval)
 			return retval;
@@ -615,7 +656,7 @@ static errcode_t write_delayed(struct esck_replay *r, struct replay_file *f,
 			retval = write_block(r, f, &v[done + k], pblk + k);
 			if (!retval)
 				retval = ext2fs_extent_set_bmap(
-					h, v[done + k].lblk, pblk + k, 0);
+					m->h, v[done + k].lblk, pblk + k, 0);
 			if (retval)
 				return retval;
 		}
@@ -624,9 +665,9 @@ static errcode_t write_delayed(struct esck_replay *r, struct replay_file *f,
 		 * both (ext4_ext_try_to_merge), as a block written into a
 		 * hole of its own cluster under bigalloc shows.
 		 */
-		retval = replay_merge_right(h, v[done + plen - 1].lblk);
+		retval = replay_merge_right(m->h, v[done + plen - 1].lblk);
 		if (!retval && v[done].lblk)
-			retval = replay_merge_right(h, v[done].lblk - 1);
+			retval = replay_merge_right(m->h, v[done].lblk - 1);
 		if (retval)
 			return retval;
 		done += plen;
@@ -640,7 +681,7 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 	struct replay_pending *p = &f->pend;
 	unsigned int bs, type;
 	struct ext2_inode inode;
-	ext2_extent_handle_t h;
+	struct pmap m;
 	uint64_t last, pblk;
 	uint32_t rlen, first, end;
 	size_t i, n, k;
@@ -654,7 +695,7 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 	retval = ext2fs_read_inode(r->fs, f->ino, &inode);
 	if (retval)
 		return retval;
-	retval = ext2fs_extent_open2(r->fs, f->ino, &inode, &h);
+	retval = open_handle(r, f, &inode, &m);
 	if (retval)
 		return retval;
 	/* Pages past EOF are not written back (truncate drops them anyway). */
@@ -662,7 +703,7 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 	for (i = 0; i < p->nr && p->v[i].lblk < last; i += n) {
 		first = p->v[i].lblk;
 		end = last - 1 < LBLK_LAST ? (uint32_t)(last - 1) : LBLK_LAST;
-		retval = replay_disk_run(h, first, end, &type, &pblk, &rlen);
+		retval = disk_run(&m, first, end, &type, &pblk, &rlen);
 		if (retval)
 			goto out_free;
 		/* The dirty blocks that follow on, within the run. */
@@ -671,7 +712,7 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 		     n++)
 			;
 		if (type == ES_HOLE) {
-			retval = write_delayed(r, f, h, &inode, p->v + i, n);
+			retval = write_delayed(r, f, &m, &inode, p->v + i, n);
 			if (retval)
 				goto out_free;
 			continue;
@@ -685,13 +726,12 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 			retval = write_block(r, f, &p->v[i + k], pblk + k);
 			if (!retval && type == ES_UNWRITTEN)
 				retval = ext2fs_extent_set_bmap(
-					h, p->v[i + k].lblk, pblk + k, 0);
+					m.h, p->v[i + k].lblk, pblk + k, 0);
 		}
 		if (retval)
 			goto out_free;
 	}
-	ext2fs_extent_free(h);
-	h = NULL;
+	close_handle(&m);
 	retval = ext2fs_write_inode(r->fs, f->ino, &inode);
 	if (retval)
 		return retval;
@@ -705,15 +745,14 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 	return 0;
 
 out_free:
-	if (h)
-		ext2fs_extent_free(h);
+	close_handle(&m);
 	return retval;
 }
 
 errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f)
 {
 	struct ext2_inode inode;
-	ext2_extent_handle_t h = NULL;
+	struct pmap m;
 	unsigned int type;
 	uint64_t pblk;
 	uint32_t rlen, s;
@@ -729,12 +768,12 @@ errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f)
 	retval = ext2fs_read_inode(r->fs, f->ino, &inode);
 	if (retval)
 		return retval;
-	retval = open_handle(r, f, &inode, &h);
+	retval = open_handle(r, f, &inode, &m);
 	if (retval)
 		return retval;
 	for (i = 0; i < f->pend.nr; i += n) {
 		s = f->pend.v[i].lblk;
-		retval = disk_run(h, s, LBLK_LAST, &type, &pblk, &rlen);
+		retval = disk_run(&m, s, LBLK_LAST, &type, &pblk, &rlen);
 		if (retval)
 			break;
 		for (n = 1; i + n < f->pend.nr &&
@@ -744,7 +783,6 @@ errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f)
 		if (type == ES_HOLE)
 			es_insert(&f->tree, s, (uint32_t)n, 0, ES_DELAYED);
 	}
-	if (h)
-		ext2fs_extent_free(h);
+	close_handle(&m);
 	return retval;
 }

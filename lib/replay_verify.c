@@ -229,11 +229,14 @@ errcode_t replay_verify(struct esck_replay *r, struct replay_file *f,
 		return retval;
 	if (EXT2_I_SIZE(&inode) != f->size)
 		emit(&v, NULL, f->size, EXT2_I_SIZE(&inode));
-	if (!(inode.i_flags & EXT4_EXTENTS_FL))
+	if (!LINUX_S_ISREG(inode.i_mode) ||
+	    (inode.i_flags & EXT4_INLINE_DATA_FL))
 		return 0;
 	retval = check_delayed(&v, &inode);
 	if (retval)
 		return retval;
+	if (!(inode.i_flags & EXT4_EXTENTS_FL))
+		return replay_ind_compare(r, f, &inode, lo, hi, on_problem, &v);
 
 	geometry(r, &geo);
 	memset(&raw, 0, sizeof(raw));

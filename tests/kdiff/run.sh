@@ -18,8 +18,9 @@
 # Then every case in tests/kdiff/cases/ the same way (directives: see below).
 #
 # Environment: ESCK_KDIFF_SCRIPTS (seeds per variant; default 3, 500 with
-# --thorough), ESCK_KDIFF_VARIANTS (default "4k 1k 4k-nocsum bigalloc",
-# what esck replays today), ESCK_KDIFF_GEN_ARGS (gen options, e.g. --no-pwrite; default
+# --thorough), ESCK_KDIFF_VARIANTS (default "4k 1k 4k-nocsum bigalloc ext3
+# ext3-1k", every variant esck replays; ext3 and ext3-1k are block-mapped
+# files, with --no-falloc), ESCK_KDIFF_GEN_ARGS (gen options, e.g. --no-pwrite; default
 # none: pwrite and fsync are generated), ESCK_KDIFF_JOBS
 # (scripts run at once; default nproc, also -j), ESCK (esck),
 # top_srcdir, top_builddir (as make check sets them).
@@ -78,9 +79,8 @@ if [[ -n $only_seed ]]; then
 fi
 if ((${#variants[@]} == 0)); then
 	[[ -n ${ESCK_KDIFF_VARIANTS-} ]] && explicit_variants=1
-	# The default scope is what esck replays today; issue #4 tracks the
-	# rest (ext3), which ESCK_KDIFF_VARIANTS brings in.
-	read -r -a variants <<<"${ESCK_KDIFF_VARIANTS:-4k 1k 4k-nocsum bigalloc}"
+	# The default scope is every variant esck replays.
+	read -r -a variants <<<"${ESCK_KDIFF_VARIANTS:-4k 1k 4k-nocsum bigalloc ext3 ext3-1k}"
 	((thorough)) && [[ -z ${ESCK_KDIFF_VARIANTS-} ]] && variants+=(1k-nocsum)
 fi
 export ESCK_KDIFF_GEN_ARGS=${ESCK_KDIFF_GEN_ARGS-}
@@ -378,9 +378,11 @@ fi
 #   # kdiff: gen=ARGS       prepend the setup of "gen 0 ARGS --ops 0" (with
 #                           the variant's --bs and --no-falloc)
 #   # kdiff: physical       compare physical blocks and tree depth too
-#   # kdiff: variants=V...  only these variants (default: 4k and 1k; with
-#                           --thorough, --variant or ESCK_KDIFF_VARIANTS,
-#                           every variant asked for but ext3*)
+#   # kdiff: variants=V...  only these variants (default: 4k, 1k, and ext3
+#                           and ext3-1k for a case with no falloc, which
+#                           block-mapped files refuse; with --thorough,
+#                           --variant or ESCK_KDIFF_VARIANTS, every variant
+#                           asked for, ext3* still only without falloc)
 # Lines before "# ops" are done by the kernel alone; the rest by both.
 if ((cases)) || ((${#only_cases[@]})); then
 	if ((${#only_cases[@]} == 0)); then
@@ -398,8 +400,10 @@ if ((cases)) || ((${#only_cases[@]})); then
 		if [[ -z $cvars ]]; then
 			cvars=
 			for v in "${variants[@]}"; do
-				[[ $v == ext3* ]] && continue
-				((thorough || explicit_variants)) || [[ $v == 4k || $v == 1k ]] ||
+				[[ $v == ext3* ]] &&
+					grep -q '^[[:space:]]*falloc' "$c" && continue
+				((thorough || explicit_variants)) ||
+					[[ $v == 4k || $v == 1k || $v == ext3* ]] ||
 					continue
 				cvars+="$v "
 			done
