@@ -136,6 +136,9 @@ static void load_leaf(struct esck_ctx *ctx, struct esck_inode *st, const struct 
 		p.pblk = pblk;
 		esck_report(ctx, &p);
 		st->incomplete = 1;
+		/* Left out of the cache, not cached as a hole by the next leaf. */
+		if (lblk + len > st->next_lblk)
+			st->next_lblk = lblk + len;
 		return;
 	}
 	/*

@@ -38,7 +38,10 @@ static void mark_range(struct esck_replay *r, blk64_t blk, blk_t num)
 
 	if (!num)
 		return;
+	/* A block past the end has no group; dgrp_t must not wrap either. */
 	last = ext2fs_group_of_blk2(r->fs, blk + num - 1);
+	if (last >= r->fs->group_desc_count)
+		last = r->fs->group_desc_count - 1;
 	for (g = ext2fs_group_of_blk2(r->fs, blk); g <= last; g++)
 		mark_group(r, g);
 }

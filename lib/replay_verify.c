@@ -159,6 +159,8 @@ static void on_problem(void *arg, const struct esck_problem *p)
 struct damage_ctx {
 	char *buf;
 	size_t len;
+	uint32_t ino;
+	uint64_t first_data_block, blocks_count;
 };
 
 static void first_problem(void *arg, const struct esck_problem *p)
@@ -170,11 +172,25 @@ static void first_problem(void *arg, const struct esck_problem *p)
 			 esck_problem_message(p->id));
 }
 
-/* Leaves are walked, not collected: memory stays flat on huge trees. */
-static int ignore_extent(void *arg, const struct esck_raw_extent *e)
+/*
+ * Leaves are walked, not collected: memory stays flat on huge trees.  An
+ * extent reaching outside the filesystem (up to 2^48 + 2^15 on disk) is
+ * damage too: the kernel's ext4_valid_extent() refuses it, and freeing or
+ * moving such blocks would touch bitmaps that do not exist.
+ */
+static int check_extent(void *arg, const struct esck_raw_extent *e)
 {
-	(void)arg;
-	(void)e;
+	struct damage_ctx *d = arg;
+	struct esck_problem p;
+
+	if (d->buf[0] || !e->len ||
+	    (e->pblk >= d->first_data_block && e->pblk + e->len <= d->blocks_count))
+		return 0;
+	esck_problem_init(&p, ESCK_PR_MAP_OUT_OF_RANGE, d->ino);
+	p.lblk = e->lblk;
+	p.len = e->len;
+	p.pblk = e->pblk;
+	first_problem(d, &p);
 	return 0;
 }
 
@@ -193,13 +209,15 @@ static void geometry(struct esck_replay *r, struct esck_raw_geometry *geo)
 errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
 			    struct ext2_inode *inode, char *damage, size_t len)
 {
-	struct esck_raw_visitor vis = { ignore_extent, NULL, NULL };
 	struct esck_raw_geometry geo;
 	struct esck_raw_tree raw;
-	struct damage_ctx d = { damage, len };
+	struct damage_ctx d = { damage, len, ino, 0, 0 };
+	struct esck_raw_visitor vis = { check_extent, NULL, &d };
 
 	damage[0] = '\0';
 	geometry(r, &geo);
+	d.first_data_block = geo.first_data_block;
+	d.blocks_count = geo.blocks_count;
 	return esck_raw_walk(&geo, ino, inode->i_generation, inode->i_block, &vis,
 			     &raw, first_problem, &d);
 }
