@@ -544,6 +544,8 @@ static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
 	uint32_t hb, tb;
 	errcode_t retval;
 
+	if (!f)
+		return EBADF; /* no file selected: xfs_io's "no file open" */
 	retval = range_op_prologue(r, op, &inode);
 	if (retval)
 		return retval;
@@ -744,6 +746,8 @@ static errcode_t op_falloc(struct esck_replay *r, const struct esck_op *op)
 	uint64_t bs, start, end, new_size;
 	errcode_t retval;
 
+	if (!f)
+		return EBADF; /* no file selected: xfs_io's "no file open" */
 	retval = range_op_prologue(r, op, &inode);
 	if (retval)
 		return retval;

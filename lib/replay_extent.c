@@ -264,10 +264,8 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 		if (retval && retval != EXT2_ET_EXTENT_NOT_FOUND)
 			goto out_free;
 		retval = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
-		if (retval == EXT2_ET_NO_CURRENT_NODE) {
-			retval = 0; /* the tree is empty */
-			break;
-		}
+		if (retval == EXT2_ET_NO_CURRENT_NODE)
+			break; /* the tree is empty; settle_partial sets retval */
 		if (retval)
 			goto out_free;
 		if (!(e.e_flags & EXT2_EXTENT_FLAGS_LEAF) || !e.e_len) {
