@@ -14,9 +14,12 @@ for page in $pages; do
 		test_fail "mandoc -Tlint $name"
 	test_empty "$TEST_TMP/mandoc" "mandoc -Tlint -Wwarning $name"
 	if command -v groff >/dev/null 2>&1; then
-		groff -mandoc -ww -z "$page" >"$TEST_TMP/groff" 2>&1 ||
+		# -Wbreak: the FILES section names paths under the configured
+		# prefix, which no line breaking can fit when it is long (make
+		# distcheck's is); every other warning still fails
+		groff -mandoc -ww -Wbreak -z "$page" >"$TEST_TMP/groff" 2>&1 ||
 			test_fail "groff $name"
-		test_empty "$TEST_TMP/groff" "groff -mandoc -ww -z $name"
+		test_empty "$TEST_TMP/groff" "groff -mandoc -ww -Wbreak -z $name"
 	fi
 	echo "$name: checked"
 done
