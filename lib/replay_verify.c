@@ -238,9 +238,15 @@ errcode_t replay_verify(struct esck_replay *r, struct replay_file *f,
 	v.f = f;
 	v.lo = lo;
 	v.hi = hi;
-	/* Bypass the inode and block caches: the question is what the disk holds. */
+	/*
+	 * Bypass libext2fs's inode cache: the question is what the disk
+	 * holds.  txio's block cache holds what the image held when read or
+	 * what was written to it since, so it answers that question for the
+	 * verification after each op; full and end verification read every
+	 * block from the image again, and so see a change made behind us.
+	 */
 	ext2fs_flush_icache(r->fs);
-	if (txio_is_txio(r->fs->io))
+	if (txio_is_txio(r->fs->io) && r->opts.verify != ESCK_VERIFY_RANGE)
 		txio_forget_cache(r->fs->io);
 	retval = ext2fs_read_inode(r->fs, f->ino, &inode);
 	if (retval)

@@ -181,6 +181,121 @@ static void drop_pending(struct txio_private *p)
 }
 
 /*
+ * [off, off + len) of the image as the disk holds it, off a multiple of the
+ * backing channel's block size.  Ranges of up to 8 cache blocks go through
+ * the cache, whole cache blocks at a time: libext2fs writes the primary
+ * superblock with the channel's block size set to 1 KiB, and that read is
+ * served by the cached block 0 like any other.  A cache block that cannot
+ * be read whole (past the end of a short image) is read as asked, uncached.
+ */
+static errcode_t read_real(struct txio_private *p, uint64_t off, uint64_t len,
+			   void *buf)
+{
+	uint64_t rbs = (uint64_t)p->real->block_size;
+
+	return io_channel_read_blk64(p->real, off / rbs, -(int)len, buf);
+}
+
+static errcode_t read_disk(struct txio_private *p, uint64_t off, uint64_t len,
+			   void *buf)
+{
+	uint64_t rbs = (uint64_t)p->real->block_size, cbs = p->cache_bs;
+	uint64_t b, lo, hi;
+	errcode_t retval;
+
+	if (!p->cache_slots || !len || rbs > cbs || len > 8 * cbs)
+		return read_real(p, off, len, buf);
+	for (b = off / cbs; b * cbs < off + len; b++) {
+		unsigned int slot = (unsigned int)(b % p->cache_slots);
+		char *c = p->cache_data + (size_t)slot * cbs;
+
+		if (p->cache_blk[slot] != b + 1) {
+			retval = io_channel_read_blk64(p->real, b * (cbs / rbs),
+						       -(int)cbs, c);
+			if (retval) {
+				p->cache_blk[slot] = 0;
+				return read_real(p, off, len, buf);
+			}
+			p->cache_blk[slot] = b + 1;
+		}
+		lo = b * cbs > off ? b * cbs : off;
+		hi = (b + 1) * cbs < off + len ? (b + 1) * cbs : off + len;
+		memcpy((char *)buf + (lo - off), c + (lo - b * cbs), hi - lo);
+	}
+	return 0;
+}
+
+/*
+ * After [off, off + len) was written to the image: the cache learns the
+ * blocks the write covered whole and patches the cached ones it covered in
+ * part, so the reads that follow (the next op's path, the verification)
+ * see what was written without reading it back.
+ */
+static void cache_store(struct txio_private *p, uint64_t off, uint64_t len,
+			const void *data)
+{
+	uint64_t cbs = p->cache_bs, b, lo, hi;
+
+	if (!p->cache_slots || !len)
+		return;
+	if ((off + len - 1) / cbs - off / cbs >= p->cache_slots) {
+		cache_forget(p, off, len);
+		return;
+	}
+	for (b = off / cbs; b * cbs < off + len; b++) {
+		unsigned int slot = (unsigned int)(b % p->cache_slots);
+		char *c = p->cache_data + (size_t)slot * cbs;
+
+		lo = b * cbs > off ? b * cbs : off;
+		hi = (b + 1) * cbs < off + len ? (b + 1) * cbs : off + len;
+		if (hi - lo == cbs)
+			p->cache_blk[slot] = b + 1;
+		else if (p->cache_blk[slot] != b + 1)
+			continue;
+		memcpy(c + (lo - b * cbs), (const char *)data + (lo - off),
+		       hi - lo);
+	}
+}
+
+/*
+ * One pending write to the image.  Whole blocks go as whole blocks
+ * (unix_io's pwrite); a part of a block whose whole is cached (the
+ * superblock) goes as that whole block, patched; anything else byte-wise
+ * (unix_io's lseek and write).
+ */
+static errcode_t write_real(struct txio_private *p, uint64_t off, uint64_t len,
+			    const void *data)
+{
+	uint64_t rbs = (uint64_t)p->real->block_size, first, n, b;
+	errcode_t retval;
+	char *buf;
+
+	if (off % rbs == 0 && len % rbs == 0)
+		return io_channel_write_blk64(p->real, off / rbs,
+					      (int)(len / rbs), data);
+	first = off / rbs;
+	n = (off + len + rbs - 1) / rbs - first;
+	if (!p->cache_slots || p->cache_bs != rbs || n > 8)
+		goto bytewise;
+	for (b = first; b < first + n; b++)
+		if (p->cache_blk[b % p->cache_slots] != b + 1)
+			goto bytewise;
+	buf = malloc(n * rbs);
+	if (!buf)
+		goto bytewise;
+	for (b = first; b < first + n; b++)
+		memcpy(buf + (b - first) * rbs,
+		       p->cache_data + (size_t)(b % p->cache_slots) * rbs, rbs);
+	memcpy(buf + (off - first * rbs), data, len);
+	retval = io_channel_write_blk64(p->real, first, (int)n, buf);
+	free(buf);
+	return retval;
+bytewise:
+	return io_channel_write_byte(p->real, (unsigned long)off, (int)len,
+				     data);
+}
+
+/*
  * Write the pending writes to the image, oldest first; each one is a write
  * the fault schedule counts.  Stops at the first error: the transaction is
  * then rolled back, which restores every range whatever was written.
@@ -197,10 +312,11 @@ static errcode_t write_out(struct txio_private *p)
 		if (fault_now())
 			retval = EIO;
 		else
-			retval = io_channel_write_byte(p->real,
-						       (unsigned long)w->off,
-						       (int)w->len, w->buf);
-		cache_forget(p, w->off, w->len);
+			retval = write_real(p, w->off, w->len, w->buf);
+		if (retval)
+			cache_forget(p, w->off, w->len);
+		else
+			cache_store(p, w->off, w->len, w->buf);
 	}
 	if (!retval)
 		drop_pending(p);
@@ -231,37 +347,6 @@ static void overlay(const struct txio_private *p, uint64_t off, uint64_t len,
  * backing channel reads only at block boundaries; restoring a little more
  * than was written is harmless since the extra bytes are the old ones too.
  */
-/*
- * n bytes of the image from block first (of the backing channel's size),
- * as the disk holds them: through the cache, one block at a time, for the
- * few blocks a write usually covers.
- */
-static errcode_t read_disk(struct txio_private *p, uint64_t first, uint64_t n,
-			   void *buf)
-{
-	uint64_t bs = (uint64_t)p->real->block_size, i;
-	errcode_t retval;
-
-	if (!p->cache_slots || bs != p->cache_bs || n > 8 * bs || n % bs)
-		return io_channel_read_blk64(p->real, first, -(int)n, buf);
-	for (i = 0; i < n / bs; i++) {
-		uint64_t b = first + i;
-		unsigned int slot = (unsigned int)(b % p->cache_slots);
-		char *c = p->cache_data + (size_t)slot * bs;
-
-		if (p->cache_blk[slot] != b + 1) {
-			retval = io_channel_read_blk64(p->real, b, 1, c);
-			if (retval) {
-				p->cache_blk[slot] = 0;
-				return retval;
-			}
-			p->cache_blk[slot] = b + 1;
-		}
-		memcpy((char *)buf + i * bs, c, bs);
-	}
-	return 0;
-}
-
 static errcode_t save_range(struct txio_private *p, uint64_t off, uint64_t len)
 {
 	uint64_t bs = (uint64_t)p->real->block_size;
@@ -283,7 +368,7 @@ static errcode_t save_range(struct txio_private *p, uint64_t off, uint64_t len)
 	buf = malloc(n);
 	if (!buf)
 		return ENOMEM;
-	retval = read_disk(p, first, n, buf);
+	retval = read_disk(p, first * bs, n, buf);
 	if (retval) {
 		free(buf);
 		return retval;
@@ -446,7 +531,12 @@ static errcode_t txio_set_blksize(io_channel io, int blksize)
 	retval = io_channel_set_blksize(p->real, blksize);
 	if (!retval) {
 		io->block_size = blksize;
-		cache_setup(p, (unsigned int)blksize);
+		/*
+		 * Kept across a switch to a smaller size: libext2fs goes to
+		 * 1 KiB and back for every superblock write.
+		 */
+		if ((unsigned int)blksize > p->cache_bs)
+			cache_setup(p, (unsigned int)blksize);
 	}
 	return retval;
 }
@@ -462,14 +552,14 @@ static errcode_t txio_read_blk64(io_channel io, unsigned long long block,
 		return EXT2_ET_BAD_MAGIC;
 	if (read_fault_now())
 		return note_error(p, EIO);
-	if (count > 0 && count <= 8 &&
-	    io->block_size == p->real->block_size)
-		retval = read_disk(p, block, (uint64_t)count * io->block_size, data);
+	len = count < 0 ? (uint64_t) - (int64_t)count
+			: (uint64_t)count * (uint64_t)io->block_size;
+	if (io->block_size == p->real->block_size)
+		retval = read_disk(p, (uint64_t)block * io->block_size, len,
+				   data);
 	else
 		retval = io_channel_read_blk64(p->real, block, count, data);
 	if (!retval && p->nr_pend) {
-		len = count < 0 ? (uint64_t) - (int64_t)count
-				: (uint64_t)count * (uint64_t)io->block_size;
 		overlay(p, (uint64_t)block * (uint64_t)io->block_size, len,
 			data);
 	}

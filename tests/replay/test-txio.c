@@ -318,6 +318,118 @@ static void channel(void)
 	ok(!io_channel_close(io), "channel: close");
 }
 
+/*
+ * txio's block cache against a model of the file: seeded transactions of
+ * writes of whole blocks and of parts of blocks, under 4 KiB and 1 KiB
+ * channel sizes (libext2fs switches to 1 KiB for every superblock write),
+ * committed, rolled back or failed at write-out.  After each, reads
+ * through the channel at both sizes and the file itself must equal the
+ * model: a cached block never outlives a change of the disk.
+ */
+#define MODEL_BYTES (64u * 1024)
+static unsigned int model_seed = 12345;
+
+static unsigned int model_rand(unsigned int n)
+{
+	model_seed = model_seed * 1103515245u + 12345u;
+	return (model_seed >> 16) % n;
+}
+
+static int model_matches(io_channel io, const char *path,
+			 const unsigned char *model)
+{
+	static unsigned char got[MODEL_BYTES];
+	FILE *f = fopen(path, "rb");
+	int same, i;
+
+	same = f && fread(got, 1, MODEL_BYTES, f) == MODEL_BYTES &&
+	       !memcmp(got, model, MODEL_BYTES);
+	if (f)
+		fclose(f);
+	for (i = 0; i < 8 && same; i++) {
+		unsigned int bs = model_rand(2) ? 4096 : 1024;
+		unsigned int nb = 1 + model_rand(3);
+		unsigned int b = model_rand(MODEL_BYTES / bs - nb + 1);
+
+		io_channel_set_blksize(io, (int)bs);
+		same = !io_channel_read_blk64(io, b, (int)nb, got) &&
+		       !memcmp(got, model + (size_t)b * bs, (size_t)nb * bs);
+		if (same && bs == 1024) {
+			/* the superblock's way: bytes, not blocks */
+			same = !io_channel_read_blk64(io, b, -512, got) &&
+			       !memcmp(got, model + (size_t)b * bs, 512);
+		}
+	}
+	io_channel_set_blksize(io, 4096);
+	return same;
+}
+
+static void cache_model(void)
+{
+	static unsigned char model[MODEL_BYTES], next[MODEL_BYTES],
+		buf[3 * 4096];
+	char path[512];
+	io_channel io;
+	int step, bad = -1, i, n, fails = 0, rollbacks = 0;
+
+	snprintf(path, sizeof(path), "%s/model.bin", dir);
+	memset(model, 0, sizeof(model));
+	if (sh("head -c %u /dev/zero >%s", MODEL_BYTES, path) ||
+	    txio_io_manager->open(path, IO_FLAG_RW, &io)) {
+		ok(0, "cache model: open");
+		return;
+	}
+	io_channel_set_blksize(io, 1024);
+	io_channel_set_blksize(io, 4096);
+	for (step = 0; step < 400 && bad < 0; step++) {
+		int what = (int)model_rand(4);
+
+		memcpy(next, model, sizeof(next));
+		txio_begin(io);
+		n = 1 + (int)model_rand(4);
+		for (i = 0; i < n; i++) {
+			unsigned int bs = model_rand(2) ? 4096 : 1024;
+			unsigned int nb = 1 + model_rand(3);
+			unsigned int b = model_rand(MODEL_BYTES / bs - nb + 1);
+			int part = model_rand(3) == 0;
+			size_t len = part ? 1024 : (size_t)nb * bs;
+
+			memset(buf, 'a' + (int)model_rand(26), len);
+			io_channel_set_blksize(io, (int)bs);
+			io_channel_write_blk64(io, b, part ? -1024 : (int)nb,
+					       buf);
+			memcpy(next + (size_t)b * bs, buf, len);
+			io_channel_set_blksize(io, 4096);
+		}
+		if (what == 0) {
+			txio_rollback(io);
+			rollbacks++;
+		} else if (what == 1) {
+			/* the last write-out fails: all of it goes back */
+			txio_set_fail_write(txio_writes_seen() + 1 +
+					    model_rand((unsigned int)n));
+			if (txio_commit(io)) {
+				txio_rollback(io);
+				fails++;
+			} else {
+				memcpy(model, next, sizeof(model));
+			}
+			txio_set_fail_write(0);
+		} else {
+			if (txio_commit(io))
+				bad = step;
+			memcpy(model, next, sizeof(model));
+		}
+		if (bad < 0 && !model_matches(io, path, model))
+			bad = step;
+	}
+	ok(bad < 0 && fails > 0 && rollbacks > 0,
+	   "cache model: 400 transactions (%d failed, %d rolled back), "
+	   "reads equal the file and the model (first bad step %d)",
+	   fails, rollbacks, bad);
+	io_channel_close(io);
+}
+
 int main(void)
 {
 	char base[512], deep[512], data[512];
@@ -339,6 +451,7 @@ int main(void)
 		return 0;
 	}
 	channel();
+	cache_model();
 	divergence(base);
 	sweep(base, "fpunch-middle", "open f\nfpunch 5000 20000\n");
 	sweep(base, "truncate", "open f\ntruncate 100000\n");
