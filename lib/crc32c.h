@@ -11,7 +11,7 @@
  */
 uint32_t esck_crc32c(uint32_t crc, const void *buf, size_t len);
 
-/* As esck_crc32c(), always through libext2fs (for tests). */
+/* As esck_crc32c(), always table-driven (for tests). */
 uint32_t esck_crc32c_soft(uint32_t crc, const void *buf, size_t len);
 
 /* Whether esck_crc32c() uses the CPU's crc32 instruction. */
