@@ -601,17 +601,20 @@ static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
 	end_lblk = end / bs;
 	if (end_lblk > start_lblk) {
 		uint32_t s = (uint32_t)start_lblk, e = (uint32_t)(end_lblk - 1);
+		int may_split = 1;
 
 		/* The kernel's order: cache first, then disk, then the hole. */
 		if (!r->opts.dry_run && f->ino) {
-			retval = replay_reserve_split(r, f->ino, &inode, s, e);
+			retval = replay_reserve_split(r, f->ino, &inode, s, e,
+						      &may_split);
 			if (retval)
 				return retval;
 		}
 		es_remove(&f->tree, s, e - s + 1);
 		replay_pend_drop(&f->pend, s, e); /* the dirty pages go too */
 		if (!r->opts.dry_run && f->ino) {
-			retval = replay_remove_space(r, f->ino, &inode, s, e);
+			retval = replay_remove_space(r, f->ino, &inode, s, e,
+						     may_split);
 			replay_release_reserve(r);
 			if (retval)
 				return retval;
@@ -725,7 +728,7 @@ static errcode_t truncate_cur(struct esck_replay *r, uint64_t size, int orphan)
 	}
 	if (disk) {
 		retval =
-			replay_remove_space(r, f->ino, &inode, last, LBLK_LAST);
+			replay_remove_space(r, f->ino, &inode, last, LBLK_LAST, 1);
 		if (retval)
 			return retval;
 		orphan_del(r, f->ino, &inode);

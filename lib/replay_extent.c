@@ -226,7 +226,7 @@ static errcode_t settle_partial(ext2_filsys fs, ext2_extent_handle_t h,
  */
 errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 			      struct ext2_inode *inode, uint32_t start,
-			      uint32_t end)
+			      uint32_t end, int may_split)
 {
 	ext2_filsys fs = r->fs;
 	ext2_extent_handle_t h;
@@ -254,7 +254,7 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 			p.state = PC_NOFREE;
 		}
 	}
-	if (end < LBLK_LAST) {
+	if (end < LBLK_LAST && may_split) {
 		retval = split_at_end(h, end);
 		if (retval)
 			goto out_free;
@@ -287,19 +287,29 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 		os = es > start ? es : start;
 
 		if (os == es) {
+			struct ext2_extent_info info;
+			int first;
+
+			/* curr_entry counts from 1 */
+			first = ext2fs_extent_get_info(h, &info) ||
+				info.curr_entry <= 1;
 			retval = ext2fs_extent_delete(h, 0);
 			if (retval)
 				goto out_free;
 			remove_blocks(fs, inode, &p, es, e.e_pblk, e.e_len, os,
 				      ee);
 			/*
-			 * The next first entry of this leaf becomes its key.
-			 * fix_parents ends by going back to where it started;
-			 * when the delete emptied and freed the leaf, that
-			 * place is gone (NOT_FOUND, NO_CURRENT_NODE) after the
-			 * keys were fixed: the next goto repositions anyway.
+			 * Only the loss of a leaf's first entry changes a key
+			 * above it (the kernel's ext4_ext_rm_leaf corrects the
+			 * index in that case alone), and fixing costs a walk
+			 * from the root.  fix_parents ends by going back to
+			 * where it started; when the delete emptied and freed
+			 * the leaf, that place is gone (NOT_FOUND,
+			 * NO_CURRENT_NODE) after the keys were fixed: the next
+			 * goto repositions anyway.
 			 */
-			retval = ext2fs_extent_fix_parents(h);
+			if (first)
+				retval = ext2fs_extent_fix_parents(h);
 			if (retval == EXT2_ET_NO_CURRENT_NODE ||
 			    retval == EXT2_ET_EXTENT_NOT_FOUND)
 				retval = 0;
@@ -665,7 +675,7 @@ static errcode_t full_nodes_on_path(ext2_extent_handle_t h, uint32_t lblk,
 
 errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
 			       struct ext2_inode *inode, uint32_t start,
-			       uint32_t end)
+			       uint32_t end, int *may_split)
 {
 	ext2_filsys fs = r->fs;
 	ext2_extent_handle_t h;
@@ -685,6 +695,7 @@ errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
 	/* Only an extent holding both end and end + 1 is split. */
 	retval = ext2fs_extent_goto(h, end);
 	if (retval == EXT2_ET_EXTENT_NOT_FOUND) {
+		*may_split = 0;
 		retval = 0;
 		goto out_free;
 	}
@@ -693,8 +704,10 @@ errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
 	retval = ext2fs_extent_get(h, EXT2_EXTENT_CURRENT, &e);
 	if (retval)
 		goto out_free;
-	if (e.e_lblk + e.e_len - 1 <= end)
+	if (e.e_lblk + e.e_len - 1 <= end) {
+		*may_split = 0;
 		goto out_free;
+	}
 	/* Each full node from the leaf up splits, the root included. */
 	retval = full_nodes_on_path(h, end, &need);
 	if (retval)

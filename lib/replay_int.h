@@ -89,17 +89,20 @@ struct esck_replay {
  * Unmap the logical blocks [start, end] (inclusive) of an extent-mapped
  * inode, freeing data blocks and emptied tree nodes, and lowering i_blocks
  * in *inode.  A range strictly inside an extent splits it; the node blocks
- * that may need must have been reserved (replay_reserve_split).
+ * that may need must have been reserved (replay_reserve_split).  may_split
+ * 0 says the caller knows no extent holds both end and end + 1.
  */
 errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 			      struct ext2_inode *inode, uint32_t start,
-			      uint32_t end);
+			      uint32_t end, int may_split);
 /*
- * Reserve the node blocks removing [start, end] can need; ENOSPC if it cannot.
+ * Reserve the node blocks removing [start, end] can need; ENOSPC if it
+ * cannot.  *may_split is cleared when no extent holds both end and end + 1
+ * (nothing to reserve, and nothing for replay_remove_space to split).
  */
 errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
 			       struct ext2_inode *inode, uint32_t start,
-			       uint32_t end);
+			       uint32_t end, int *may_split);
 /* Unwritten extents over the holes of [start, end] (inclusive). */
 errcode_t replay_falloc(struct esck_replay *r, uint32_t ino,
 			struct ext2_inode *inode, uint32_t start, uint32_t end);
