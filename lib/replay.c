@@ -901,18 +901,6 @@ static void forget_saved(struct esck_replay *r)
 	r->save_file = NULL;
 }
 
-static errcode_t flush_fs(struct esck_replay *r)
-{
-	errcode_t retval;
-
-	retval = r->bb_dirty ? replay_bitmap_flush(r) : ext2fs_write_bitmaps(r->fs);
-	if (retval)
-		return retval;
-	if (r->fs->flags & EXT2_FLAG_DIRTY)
-		retval = ext2fs_flush2(r->fs, EXT2_FLAG_FLUSH_NO_SYNC);
-	return retval;
-}
-
 /*
  * After a failed op the image is rolled back, but libext2fs's in-memory
  * state (bitmaps, counters, descriptors) may hold the op's half: reopen,
@@ -1018,7 +1006,7 @@ static errcode_t end_writeback(struct esck_replay *r, struct replay_file *f,
 		err = replay_writeback(r, f, &lo, &hi);
 	}
 	if (!err)
-		err = flush_fs(r);
+		err = replay_flush(r);
 	if (!err)
 		err = txio_commit(r->fs->io);
 	retval = err ? recover(r) : 0;
@@ -1070,7 +1058,7 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 		if (!err)
 			err = run_op(r, op, &noop);
 		if (!err && tx)
-			err = flush_fs(r);
+			err = replay_flush(r);
 		if (!err && tx)
 			err = txio_commit(r->fs->io);
 		if (err && tx) {
@@ -1242,7 +1230,7 @@ errcode_t esck_replay_orphans(struct esck_replay *r,
 		if (!err && in_file)
 			err = replay_ofile_clear(r, &pos);
 		if (!err)
-			err = flush_fs(r);
+			err = replay_flush(r);
 		if (!err)
 			err = txio_commit(r->fs->io);
 		if (err) {
@@ -1280,7 +1268,7 @@ errcode_t esck_replay_orphans(struct esck_replay *r,
 		if (!err)
 			err = replay_ofile_done(r);
 		if (!err)
-			err = flush_fs(r);
+			err = replay_flush(r);
 		if (!err)
 			err = txio_commit(r->fs->io);
 		if (err) {

@@ -80,6 +80,10 @@ struct esck_replay {
 	dgrp_t *bb_list;
 	dgrp_t nr_bb;
 	int bb_own, bb_all;	/* our own range call; a change not placed */
+	/* Their descriptor blocks, for replay_flush(). */
+	unsigned char *desc_dirty;
+	dgrp_t *desc_list;
+	dgrp_t nr_desc;
 	/* An error of an op that was applied all the same (a short write). */
 	errcode_t late_err;
 };
@@ -202,6 +206,12 @@ void replay_bitmap_release(struct esck_replay *r);
 void replay_stats_range(ext2_filsys fs, blk64_t blk, blk_t num, int inuse);
 /* Write those groups' block bitmaps, and inode bitmaps if dirty. */
 errcode_t replay_bitmap_flush(struct esck_replay *r);
+/*
+ * What an op changed in the filesystem's own metadata, to the image: the
+ * bitmaps, then the descriptor blocks of the noted groups and the primary
+ * superblock, or ext2fs_flush2() when other groups may have changed.
+ */
+errcode_t replay_flush(struct esck_replay *r);
 
 /* replay_orphan.c: the orphan file, walked as the kernel's orphan cleanup does */
 struct replay_ofile_pos {
