@@ -111,6 +111,17 @@ refused bad.img leaf TREE_NODE_BLOCK "leaf block on the inode table"
 leaf0=$(q base.img "ex leaf" | awk 'NR == 2 { print $8 }')
 q bad.img "testb $leaf0" | grep -q 'marked in use' || test_fail "/leaf's old leaf block freed"
 
+# An orphan on metadata, to be released: it stays, untouched, on the list.
+cp bad.img orphan.img
+ino=$(q orphan.img "stat it" | sed -n 's/^Inode: \([0-9]*\).*/\1/p')
+printf '%s\n' "unlink it" "sif <$ino> links_count 0" "ssv last_orphan $ino" |
+	test_debugfs orphan.img
+cp orphan.img r.img
+run_esck replay-truncate r.img
+test_status 8 "a damaged orphan"
+test_grep "orphan inode $ino: .*(MAP_ON_METADATA: " "$TEST_TMP/err" "a damaged orphan refused"
+cmp -s orphan.img r.img || test_fail "the damaged orphan's image changed"
+
 # Right next to metadata is not on it: /edge1 ends just before the backup
 # superblock, /edge2 starts just after the journal.
 cp base.img edge.img
