@@ -180,6 +180,7 @@ errcode_t esck_replay_close(struct esck_replay *r)
 	if (r->fs)
 		retval = ext2fs_close_free(&r->fs);
 	replay_bitmap_release(r);
+	replay_meta_free(r);
 	free(r->buf);
 	free(r->image);
 	free(r);
@@ -278,17 +279,17 @@ static errcode_t select_ino(struct esck_replay *r, uint32_t ino, int from_open)
 	if (!LINUX_S_ISREG(inode.i_mode) ||
 	    (inode.i_flags & EXT4_INLINE_DATA_FL))
 		return 0;
-	if (!(inode.i_flags & EXT4_EXTENTS_FL))
-		return replay_load_cache(r, f); /* block-mapped: its runs */
 	/*
-	 * A damaged tree is neither cached nor touched: its ops are refused
-	 * with what is wrong, as the kernel refuses them (EFSCORRUPTED) once
-	 * it reads the bad node.  A bad header in the inode itself already
-	 * fails the kernel's open.
+	 * A damaged tree or block map is neither cached nor touched: its ops
+	 * are refused with what is wrong, as the kernel refuses them
+	 * (EFSCORRUPTED) once it reads the bad node.  A bad header in the
+	 * inode itself already fails the kernel's open.
 	 */
 	retval = replay_check_tree(r, ino, &inode, f->damage, sizeof(f->damage));
 	if (retval)
 		return retval;
+	if (!(inode.i_flags & EXT4_EXTENTS_FL))
+		return f->damage[0] ? 0 : replay_load_cache(r, f);
 	if (f->damage[0]) {
 		if (!strncmp(f->damage, "TREE_ROOT_HEADER:", 17) ||
 		    !strncmp(f->damage, "TREE_TOO_DEEP:", 14)) {
@@ -1144,6 +1145,11 @@ static errcode_t orphan_one(struct esck_replay *r, uint32_t ino, int *released)
 		retval = select_ino(r, ino, 0);
 		if (retval)
 			return retval;
+		/* A damaged orphan stays on the list, untouched. */
+		if (r->cur->damage[0]) {
+			r->detail = r->cur->damage;
+			return ESCK_ET_CORRUPT_TREE;
+		}
 		retval =
 			truncate_cur(r, *released ? 0 : EXT2_I_SIZE(&inode), 1);
 		if (retval)

@@ -251,6 +251,113 @@ errcode_t replay_ind_disk_run(struct esck_replay *r, struct ext2_inode *inode,
 	return 0;
 }
 
+/* ---- the damage check at open ---- */
+
+struct icheck {
+	struct esck_replay *r;
+	struct imap *m;
+	uint32_t ino;
+	uint64_t rl, rp, rn;	/* the run of data blocks being gathered */
+	esck_problem_fn report;
+	void *arg;
+	int found;
+};
+
+static void check_report(struct icheck *c, enum esck_problem_id id,
+			 uint64_t lblk, uint64_t len, uint64_t pblk)
+{
+	struct esck_problem p;
+
+	esck_problem_init(&p, id, c->ino);
+	p.lblk = lblk;
+	p.len = len;
+	p.pblk = pblk;
+	c->report(c->arg, &p);
+	c->found = 1;
+}
+
+/* Data blocks are looked up a run at a time: one search per run. */
+static void check_flush(struct icheck *c)
+{
+	if (c->rn && !c->found &&
+	    replay_meta_overlaps(c->r, c->ino, c->rp, c->rn))
+		check_report(c, ESCK_PR_MAP_ON_METADATA, c->rl, c->rn, c->rp);
+	c->rn = 0;
+}
+
+static errcode_t check_entry(struct icheck *c, uint64_t blk, uint64_t lo,
+			     int depth)
+{
+	struct imap *m = c->m;
+	uint64_t child, i;
+	errcode_t retval;
+
+	if (!blk || c->found)
+		return 0;
+	if (!depth) {
+		if (!valid_blk(m, blk)) {
+			check_flush(c);
+			if (!c->found)
+				check_report(c, ESCK_PR_MAP_OUT_OF_RANGE, lo, 1,
+					     blk);
+			return 0;
+		}
+		if (c->rn && c->rl + c->rn == lo && c->rp + c->rn == blk) {
+			c->rn++;
+			return 0;
+		}
+		check_flush(c);
+		c->rl = lo;
+		c->rp = blk;
+		c->rn = 1;
+		return 0;
+	}
+	/* Its "pointers" would be whatever the metadata holds: not followed. */
+	if (!valid_blk(m, blk) || replay_meta_overlaps(c->r, c->ino, blk, 1)) {
+		check_report(c, ESCK_PR_MAP_IND_BLOCK, ESCK_NONE, ESCK_NONE,
+			     blk);
+		return 0;
+	}
+	retval = read_ind(m, blk, depth);
+	if (retval)
+		return retval;
+	child = m->span[depth - 1];
+	for (i = 0; i < m->apb && !c->found; i++) {
+		retval = check_entry(c, ext2fs_le32_to_cpu(m->buf[depth][i]),
+				     lo + i * child, depth - 1);
+		if (retval)
+			return retval;
+	}
+	return 0;
+}
+
+errcode_t replay_ind_check(struct esck_replay *r, uint32_t ino,
+			   struct ext2_inode *inode, esck_problem_fn report,
+			   void *arg)
+{
+	struct icheck c;
+	struct imap m;
+	errcode_t retval;
+	int i, depth;
+
+	memset(&c, 0, sizeof(c));
+	c.r = r;
+	c.m = &m;
+	c.ino = ino;
+	c.report = report;
+	c.arg = arg;
+	retval = imap_open(&m, r->fs, inode);
+	for (i = 0; i < EXT2_N_BLOCKS && !retval && !c.found; i++) {
+		uint64_t lo = root_lo(&m, i, &depth);
+
+		retval = check_entry(&c, inode->i_block[i], lo, depth);
+	}
+	if (!retval)
+		check_flush(&c);
+	imap_close(&m);
+	return retval;
+}
+
 /* ---- the cache and its verification ---- */
 
 struct cache_ctx {

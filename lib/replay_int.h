@@ -42,6 +42,24 @@ struct replay_file {
 	char damage[160];
 };
 
+/* [start, end) in blocks, one interval of the filesystem's own blocks. */
+struct replay_span {
+	uint64_t start, end;
+};
+
+/*
+ * The kernel's "system zone", built when the first file is checked
+ * (replay_meta.c): sorted, disjoint intervals, widened to clusters.
+ */
+struct replay_meta {
+	struct replay_span *sys; /* superblocks, descriptors, bitmaps, inode tables, MMP */
+	size_t nr_sys;
+	struct replay_span *jnl; /* the internal journal's blocks, jnl_ino's own */
+	size_t nr_jnl;
+	uint32_t jnl_ino;
+	int built;
+};
+
 #define REPLAY_MAX_RESV 8 /* > the deepest extent tree plus one */
 #define REPLAY_PAGE_SIZE 4096 /* the kernel's PAGE_SIZE on x86 and most */
 
@@ -86,6 +104,7 @@ struct esck_replay {
 	dgrp_t nr_desc;
 	/* An error of an op that was applied all the same (a short write). */
 	errcode_t late_err;
+	struct replay_meta meta;
 };
 
 /* replay_extent.c */
@@ -192,11 +211,24 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f);
 
 /*
- * The raw reader over ino's whole tree: the first structural problem it
- * reports, written as "ID: message" into damage (left "" when none).
+ * The raw reader over ino's whole tree, or the whole block map of a
+ * block-mapped inode: the first structural problem it reports, a block
+ * outside the filesystem or on its metadata included, written as
+ * "ID: message" into damage (left "" when none).
  */
 errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
 			    struct ext2_inode *inode, char *damage, size_t len);
+
+/* replay_meta.c */
+/* Build r->meta if it is not yet: ENOMEM is the only error. */
+errcode_t replay_meta_build(struct esck_replay *r);
+void replay_meta_free(struct esck_replay *r);
+/*
+ * Whether [blk, blk + len) meets the zone built: metadata, or the journal's
+ * blocks unless ino is the journal inode itself.
+ */
+int replay_meta_overlaps(const struct esck_replay *r, uint32_t ino,
+			 uint64_t blk, uint64_t len);
 
 /* replay_bitmap.c */
 /* Note the groups whose block bitmaps change from now on (fs->priv_data). */
@@ -253,6 +285,15 @@ errcode_t replay_ind_disk_run(struct esck_replay *r, struct ext2_inode *inode,
 errcode_t replay_ind_cache(struct esck_replay *r, struct replay_file *f,
 			   struct ext2_inode *inode, uint32_t start,
 			   uint32_t end, int modify);
+/*
+ * The whole map, walked, not collected: the first pointer outside the
+ * filesystem or on its metadata reported (MAP_OUT_OF_RANGE, MAP_ON_METADATA
+ * for data, MAP_IND_BLOCK for an indirect block, as inspect), the walk
+ * ending there.  Needs r->meta built.
+ */
+errcode_t replay_ind_check(struct esck_replay *r, uint32_t ino,
+			   struct ext2_inode *inode, esck_problem_fn report,
+			   void *arg);
 /* Compare f's cache with the map over [lo, hi], reporting through report. */
 errcode_t replay_ind_compare(struct esck_replay *r, struct replay_file *f,
 			     struct ext2_inode *inode, uint32_t lo,

@@ -157,6 +157,7 @@ static void on_problem(void *arg, const struct esck_problem *p)
 }
 
 struct damage_ctx {
+	struct esck_replay *r;
 	char *buf;
 	size_t len;
 	uint32_t ino;
@@ -174,22 +175,47 @@ static void first_problem(void *arg, const struct esck_problem *p)
 
 /*
  * Leaves are walked, not collected: memory stays flat on huge trees.  An
- * extent reaching outside the filesystem (up to 2^48 + 2^15 on disk) is
- * damage too: the kernel's ext4_valid_extent() refuses it, and freeing or
- * moving such blocks would touch bitmaps that do not exist.
+ * extent reaching outside the filesystem (up to 2^48 + 2^15 on disk) or
+ * onto its metadata is damage too: the kernel's ext4_valid_extent()
+ * refuses both, and freeing or moving such blocks would touch bitmaps that
+ * do not exist, or free the superblock, a bitmap or an inode table.
  */
 static int check_extent(void *arg, const struct esck_raw_extent *e)
 {
 	struct damage_ctx *d = arg;
 	struct esck_problem p;
+	enum esck_problem_id id;
 
-	if (d->buf[0] || !e->len ||
-	    (e->pblk >= d->first_data_block && e->pblk + e->len <= d->blocks_count))
+	if (d->buf[0] || !e->len)
 		return 0;
-	esck_problem_init(&p, ESCK_PR_MAP_OUT_OF_RANGE, d->ino);
+	if (e->pblk < d->first_data_block || e->pblk + e->len > d->blocks_count)
+		id = ESCK_PR_MAP_OUT_OF_RANGE;
+	else if (replay_meta_overlaps(d->r, d->ino, e->pblk, e->len))
+		id = ESCK_PR_MAP_ON_METADATA;
+	else
+		return 0;
+	esck_problem_init(&p, id, d->ino);
 	p.lblk = e->lblk;
 	p.len = e->len;
 	p.pblk = e->pblk;
+	first_problem(d, &p);
+	return 0;
+}
+
+/*
+ * The walker has refused a node outside the filesystem already; one on
+ * metadata is the same problem (TREE_NODE_BLOCK, as inspect reports it),
+ * and is found before anything under it is.
+ */
+static int check_node(void *arg, uint64_t blk)
+{
+	struct damage_ctx *d = arg;
+	struct esck_problem p;
+
+	if (d->buf[0] || !replay_meta_overlaps(d->r, d->ino, blk, 1))
+		return 0;
+	esck_problem_init(&p, ESCK_PR_TREE_NODE_BLOCK, d->ino);
+	p.pblk = blk;
 	first_problem(d, &p);
 	return 0;
 }
@@ -211,10 +237,16 @@ errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
 {
 	struct esck_raw_geometry geo;
 	struct esck_raw_tree raw;
-	struct damage_ctx d = { damage, len, ino, 0, 0 };
-	struct esck_raw_visitor vis = { check_extent, NULL, &d };
+	struct damage_ctx d = { r, damage, len, ino, 0, 0 };
+	struct esck_raw_visitor vis = { check_extent, check_node, &d };
+	errcode_t retval;
 
 	damage[0] = '\0';
+	retval = replay_meta_build(r);
+	if (retval)
+		return retval;
+	if (!(inode->i_flags & EXT4_EXTENTS_FL))
+		return replay_ind_check(r, ino, inode, first_problem, &d);
 	geometry(r, &geo);
 	d.first_data_block = geo.first_data_block;
 	d.blocks_count = geo.blocks_count;
