@@ -56,6 +56,26 @@ int main(void)
 		}
 	ok(bad == 0, "every length 0..80 at every alignment 0..15: %zu of %zu differ", bad, cases);
 
+	/* Three chains from 1 KiB on: every length around that and the blocks. */
+	bad = cases = 0;
+	for (off = 0; off < 4; off++)
+		for (len = 1000; len <= 1100; len++) {
+			cases++;
+			if (esck_crc32c(0x1234567u, buf + off, len) !=
+			    bitwise(0x1234567u, buf + off, len))
+				bad++;
+		}
+	for (len = 1024; len <= 65536; len *= 2)
+		for (off = 0; off < 3; off++) {
+			size_t l = len - 1 + off; /* len - 1, len, len + 1 */
+
+			cases++;
+			if (esck_crc32c(~0u, buf + 1, l) != bitwise(~0u, buf + 1, l))
+				bad++;
+		}
+	ok(bad == 0, "lengths 1000..1100 and 1 KiB..64 KiB (+-1), in three chains: %zu of %zu differ",
+	   bad, cases);
+
 	/* libext2fs checksums a superblock through the PLT: ours, bit for bit */
 	{
 		struct struct_ext2_filsys fs;
