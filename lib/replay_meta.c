@@ -169,6 +169,7 @@ static void build_journal(struct meta_build *b, struct replay_meta *m)
 	ext2_filsys fs = b->fs;
 	uint32_t ino = fs->super->s_journal_inum;
 	struct spans js = { NULL, 0, 0 };
+	struct meta_build jb = *b; /* the same bounds, its own list */
 	struct ext2_inode inode;
 	errcode_t retval;
 
@@ -177,12 +178,12 @@ static void build_journal(struct meta_build *b, struct replay_meta *m)
 	    ext2fs_read_inode(fs, ino, &inode) ||
 	    !ext2fs_inode_has_valid_blocks2(fs, &inode))
 		return;
-	b->s = &js;
+	jb.s = &js;
+	jb.err = 0;
 	retval = ext2fs_block_iterate3(fs, ino, BLOCK_FLAG_READ_ONLY, NULL,
-				       journal_block, b);
-	if (retval || b->err) {
+				       journal_block, &jb);
+	if (retval || jb.err) {
 		free(js.v);
-		b->err = 0;
 		return;
 	}
 	normalize(&js);
