@@ -129,12 +129,19 @@ uint64_t replay_ind_max_bytes(ext2_filsys fs)
 /* ---- walking the mapped runs of a range ---- */
 
 typedef int (*run_fn)(void *arg, uint64_t lblk, uint64_t pblk, uint64_t len);
+/*
+ * A pointer the walk will not follow: outside the filesystem, or (depth > 0)
+ * an indirect block refused by the walk's own test.  Nonzero stops the walk.
+ */
+typedef int (*bad_fn)(void *arg, uint64_t lblk, uint64_t blk, int depth);
 
 struct iwalk {
 	struct imap *m;
 	uint64_t lo, hi;	/* inclusive */
 	uint64_t rl, rp, rn;	/* the run being gathered */
 	run_fn fn;
+	bad_fn bad;		/* NULL: a bad pointer is ESCK_ET_CORRUPT_TREE */
+	int (*ind_refused)(void *arg, uint64_t blk);	/* or NULL */
 	void *arg;
 	int stop;
 };
@@ -155,8 +162,16 @@ static errcode_t walk_entry(struct iwalk *w, uint64_t blk, uint64_t lo,
 
 	if (!blk || w->stop || lo > w->hi || lo + m->span[depth] - 1 < w->lo)
 		return 0;
-	if (!valid_blk(m, blk))
-		return ESCK_ET_CORRUPT_TREE;
+	if (!valid_blk(m, blk) ||
+	    (depth && w->ind_refused && w->ind_refused(w->arg, blk))) {
+		if (!w->bad)
+			return ESCK_ET_CORRUPT_TREE;
+		/* the runs before it first, in logical order */
+		walk_flush(w);
+		if (!w->stop)
+			w->stop = w->bad(w->arg, lo, blk, depth);
+		return 0;
+	}
 	if (!depth) {
 		if (w->rn && w->rl + w->rn == lo && w->rp + w->rn == blk) {
 			w->rn++;
@@ -185,14 +200,26 @@ static errcode_t walk_entry(struct iwalk *w, uint64_t blk, uint64_t lo,
 	return 0;
 }
 
+static errcode_t walk(struct iwalk *w)
+{
+	errcode_t retval = 0;
+	uint64_t rlo;
+	int i, depth;
+
+	for (i = 0; i < EXT2_N_BLOCKS && !retval && !w->stop; i++) {
+		rlo = root_lo(w->m, i, &depth);
+		retval = walk_entry(w, w->m->inode->i_block[i], rlo, depth);
+	}
+	if (!retval)
+		walk_flush(w);
+	return retval;
+}
+
 /* fn over the maximal runs of contiguous mapped blocks of [lo, hi], in order. */
 static errcode_t walk_runs(struct imap *m, uint64_t lo, uint64_t hi, run_fn fn,
 			   void *arg)
 {
 	struct iwalk w;
-	errcode_t retval = 0;
-	uint64_t rlo;
-	int i, depth;
 
 	memset(&w, 0, sizeof(w));
 	w.m = m;
@@ -200,13 +227,7 @@ static errcode_t walk_runs(struct imap *m, uint64_t lo, uint64_t hi, run_fn fn,
 	w.hi = hi;
 	w.fn = fn;
 	w.arg = arg;
-	for (i = 0; i < EXT2_N_BLOCKS && !retval && !w.stop; i++) {
-		rlo = root_lo(m, i, &depth);
-		retval = walk_entry(&w, m->inode->i_block[i], rlo, depth);
-	}
-	if (!retval)
-		walk_flush(&w);
-	return retval;
+	return walk(&w);
 }
 
 struct first_run {
@@ -255,16 +276,13 @@ errcode_t replay_ind_disk_run(struct esck_replay *r, struct ext2_inode *inode,
 
 struct icheck {
 	struct esck_replay *r;
-	struct imap *m;
 	uint32_t ino;
-	uint64_t rl, rp, rn;	/* the run of data blocks being gathered */
 	esck_problem_fn report;
 	void *arg;
-	int found;
 };
 
-static void check_report(struct icheck *c, enum esck_problem_id id,
-			 uint64_t lblk, uint64_t len, uint64_t pblk)
+static int check_report(struct icheck *c, enum esck_problem_id id,
+			uint64_t lblk, uint64_t len, uint64_t pblk)
 {
 	struct esck_problem p;
 
@@ -273,87 +291,58 @@ static void check_report(struct icheck *c, enum esck_problem_id id,
 	p.len = len;
 	p.pblk = pblk;
 	c->report(c->arg, &p);
-	c->found = 1;
+	return 1; /* the first problem ends the walk */
 }
 
 /* Data blocks are looked up a run at a time: one search per run. */
-static void check_flush(struct icheck *c)
+static int check_run(void *arg, uint64_t lblk, uint64_t pblk, uint64_t len)
 {
-	if (c->rn && !c->found &&
-	    replay_meta_overlaps(c->r, c->ino, c->rp, c->rn))
-		check_report(c, ESCK_PR_MAP_ON_METADATA, c->rl, c->rn, c->rp);
-	c->rn = 0;
+	struct icheck *c = arg;
+
+	if (!replay_meta_overlaps(c->r, c->ino, pblk, len))
+		return 0;
+	return check_report(c, ESCK_PR_MAP_ON_METADATA, lblk, len, pblk);
 }
 
-static errcode_t check_entry(struct icheck *c, uint64_t blk, uint64_t lo,
-			     int depth)
+/* An indirect block's "pointers" would be whatever metadata holds. */
+static int check_ind(void *arg, uint64_t blk)
 {
-	struct imap *m = c->m;
-	uint64_t child, i;
-	errcode_t retval;
+	struct icheck *c = arg;
 
-	if (!blk || c->found)
-		return 0;
-	if (!depth) {
-		if (!valid_blk(m, blk)) {
-			check_flush(c);
-			if (!c->found)
-				check_report(c, ESCK_PR_MAP_OUT_OF_RANGE, lo, 1,
-					     blk);
-			return 0;
-		}
-		if (c->rn && c->rl + c->rn == lo && c->rp + c->rn == blk) {
-			c->rn++;
-			return 0;
-		}
-		check_flush(c);
-		c->rl = lo;
-		c->rp = blk;
-		c->rn = 1;
-		return 0;
-	}
-	/* Its "pointers" would be whatever the metadata holds: not followed. */
-	if (!valid_blk(m, blk) || replay_meta_overlaps(c->r, c->ino, blk, 1)) {
-		check_report(c, ESCK_PR_MAP_IND_BLOCK, ESCK_NONE, ESCK_NONE,
-			     blk);
-		return 0;
-	}
-	retval = read_ind(m, blk, depth);
-	if (retval)
-		return retval;
-	child = m->span[depth - 1];
-	for (i = 0; i < m->apb && !c->found; i++) {
-		retval = check_entry(c, ext2fs_le32_to_cpu(m->buf[depth][i]),
-				     lo + i * child, depth - 1);
-		if (retval)
-			return retval;
-	}
-	return 0;
+	return replay_meta_overlaps(c->r, c->ino, blk, 1);
+}
+
+static int check_bad(void *arg, uint64_t lblk, uint64_t blk, int depth)
+{
+	struct icheck *c = arg;
+
+	if (depth)
+		return check_report(c, ESCK_PR_MAP_IND_BLOCK, ESCK_NONE,
+				    ESCK_NONE, blk);
+	return check_report(c, ESCK_PR_MAP_OUT_OF_RANGE, lblk, 1, blk);
 }
 
 errcode_t replay_ind_check(struct esck_replay *r, uint32_t ino,
 			   struct ext2_inode *inode, esck_problem_fn report,
 			   void *arg)
 {
-	struct icheck c;
+	struct icheck c = { r, ino, report, arg };
+	struct iwalk w;
 	struct imap m;
 	errcode_t retval;
-	int i, depth;
 
-	memset(&c, 0, sizeof(c));
-	c.r = r;
-	c.m = &m;
-	c.ino = ino;
-	c.report = report;
-	c.arg = arg;
 	retval = imap_open(&m, r->fs, inode);
-	for (i = 0; i < EXT2_N_BLOCKS && !retval && !c.found; i++) {
-		uint64_t lo = root_lo(&m, i, &depth);
-
-		retval = check_entry(&c, inode->i_block[i], lo, depth);
+	if (!retval) {
+		memset(&w, 0, sizeof(w));
+		w.m = &m;
+		w.lo = 0;
+		w.hi = UINT64_MAX;
+		w.fn = check_run;
+		w.bad = check_bad;
+		w.ind_refused = check_ind;
+		w.arg = &c;
+		retval = walk(&w);
 	}
-	if (!retval)
-		check_flush(&c);
 	imap_close(&m);
 	return retval;
 }
