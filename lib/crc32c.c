@@ -5,6 +5,14 @@
 
 #include "crc32c.h"
 
+#define CRC32C_POLY 0x82F63B78u /* reflected: bit 31 is x^0 */
+
+/* c * x modulo the polynomial, reflected: one bit of the bitwise CRC. */
+static inline uint32_t times_x(uint32_t c)
+{
+	return (c >> 1) ^ (CRC32C_POLY & (0u - (c & 1)));
+}
+
 static uint32_t table[256];
 static int table_ready;
 
@@ -18,7 +26,7 @@ uint32_t esck_crc32c_soft(uint32_t crc, const void *buf, size_t len)
 		for (i = 0; i < 256; i++) {
 			c = i;
 			for (k = 0; k < 8; k++)
-				c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+				c = times_x(c);
 			table[i] = c;
 		}
 		table_ready = 1;
@@ -62,7 +70,6 @@ crc32c_sse42(uint32_t crc, const void *buf, size_t len)
  * A carried over |B| zero bytes, xor the register of B alone; carrying
  * over n zero bytes multiplies by x^(8n) modulo the polynomial.
  */
-#define CRC32C_POLY 0x82F63B78u /* reflected: bit 31 is x^0 */
 #define LANES_FROM 1024		/* shorter buffers go as one chain */
 
 /* a * b modulo the polynomial, both reflected. */
@@ -74,7 +81,7 @@ static uint32_t gf2_mulmod(uint32_t a, uint32_t b)
 	for (i = 0; i < 32; i++) {
 		if (a & (0x80000000u >> i)) /* the coefficient of x^i */
 			prod ^= b;
-		b = (b >> 1) ^ (CRC32C_POLY & (0u - (b & 1))); /* b * x */
+		b = times_x(b);
 	}
 	return prod;
 }

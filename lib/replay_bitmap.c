@@ -208,8 +208,7 @@ static int groups_known(const struct esck_replay *r)
 #else
 	return r->bb_dirty && !r->bb_all &&
 	       !(r->fs->flags & EXT2_FLAG_IB_DIRTY) &&
-	       !ext2fs_has_feature_meta_bg(r->fs->super) &&
-	       !ext2fs_has_feature_journal_dev(r->fs->super);
+	       !ext2fs_has_feature_meta_bg(r->fs->super);
 #endif
 }
 
