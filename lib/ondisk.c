@@ -251,6 +251,9 @@ static int visit_leaf(struct walk *w, struct frame *f, const unsigned char *ent)
 	if (!w->have_end || end > w->max_end)
 		w->max_end = end;
 	w->have_end = 1;
+	/* Checked whole, but a range walk keeps only what it is asked for. */
+	if (end <= w->lo || e.lblk > w->hi)
+		return 0;
 	return add_extent(w, &e);
 }
 

@@ -13,7 +13,7 @@
 
 /* ---- opening and closing the image ---- */
 
-static errcode_t fs_open(struct esck_replay *r)
+errcode_t replay_fs_open(struct esck_replay *r)
 {
 	int oflags = EXT2_FLAG_64BITS | EXT2_FLAG_SKIP_MMP |
 		     EXT2_FLAG_SOFTSUPP_FEATURES;
@@ -122,7 +122,7 @@ errcode_t esck_replay_open(const char *image,
 		txio_set_fail_write(opts->fail_write);
 	if (opts->fail_read)
 		txio_set_fail_read(opts->fail_read);
-	retval = fs_open(r);
+	retval = replay_fs_open(r);
 	if (retval)
 		goto out_free;
 	/*
@@ -181,6 +181,7 @@ errcode_t esck_replay_close(struct esck_replay *r)
 		retval = ext2fs_close_free(&r->fs);
 	replay_bitmap_release(r);
 	replay_meta_free(r);
+	replay_group_free(r);
 	free(r->buf);
 	free(r->image);
 	free(r);
@@ -917,7 +918,7 @@ static errcode_t recover(struct esck_replay *r)
 	r->fs = NULL;
 	if (r->sum)
 		r->sum->rollbacks++;
-	err = fs_open(r);
+	err = replay_fs_open(r);
 	if (err)
 		return err;
 	if (r->save_file) {
@@ -1032,7 +1033,7 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 	struct replay_file *prev;
 	errcode_t retval = 0, err;
 	size_t i;
-	int noop, tx, short_write;
+	int noop, tx, short_write, grouped, rerun, full;
 	errcode_t end_err = 0;
 
 	if (!r || !s || !sum)
@@ -1040,11 +1041,30 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 	memset(sum, 0, sizeof(*sum));
 	r->ops = ops;
 	r->sum = sum;
-	for (i = 0; i < s->nr; i++) {
-		if (ops && ops->stop && ops->stop(ops->arg)) {
+	memset(&r->grp, 0, sizeof(r->grp));
+	r->grp.on = !r->opts.dry_run && r->opts.verify != ESCK_VERIFY_FULL;
+	for (i = 0;;) {
+		int stop = i >= s->nr;
+
+		if (!stop && ops && ops->stop && ops->stop(ops->arg)) {
 			sum->interrupted = 1;
-			break;
+			stop = 1;
 		}
+		/* The group is written out before an op that cannot join it. */
+		if (r->grp.active &&
+		    (stop || !replay_groupable(r, i, &s->ops[i]))) {
+			retval = replay_group_settle(r, &rerun);
+			if (retval) {
+				r->cur = NULL;
+				break;
+			}
+			if (rerun) {
+				i = r->grp.start;
+				continue;
+			}
+		}
+		if (stop)
+			break;
 		op = &s->ops[i];
 		r->op = op;
 		r->detail = NULL;
@@ -1053,6 +1073,10 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 		noop = 0;
 		prev = r->cur;
 		tx = !r->opts.dry_run;
+		grouped = replay_groupable(r, i, op);
+		if (grouped && !r->grp.active &&
+		    replay_group_start(r, i) != 0)
+			grouped = 0;
 		err = tx ? txio_begin(r->fs->io) : 0;
 		if (!err && tx)
 			err = save_pending(r, op);
@@ -1062,6 +1086,35 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 			err = replay_flush(r);
 		if (!err && tx)
 			err = txio_commit(r->fs->io);
+		if (err && tx && grouped) {
+			/*
+			 * The group's earlier ops are written out before this
+			 * one is rolled back and told; one that failed only
+			 * for the group's memory is tried again alone.
+			 */
+			full = txio_group_full(r->fs->io);
+			replay_release_reserve(r);
+			(void)txio_rollback(r->fs->io);
+			retval = replay_group_settle(r, &rerun);
+			if (retval) {
+				r->cur = NULL;
+				break;
+			}
+			if (rerun) {
+				i = r->grp.start;
+				continue;
+			}
+			if (full) {
+				retval = recover(r);
+				forget_saved(r);
+				if (retval) {
+					r->cur = NULL;
+					break;
+				}
+				r->grp.solo_until = i + 1;
+				continue;
+			}
+		}
 		if (err && tx) {
 			retval = recover(r);
 			if (retval) {
@@ -1078,6 +1131,9 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 		if (err &&
 		    (op->type == ESCK_OP_OPEN || op->type == ESCK_OP_INODE))
 			r->cur = prev;
+		if (r->grp.active)
+			r->grp.end = i + 1;
+		i++;
 		sum->ops++;
 		if (err)
 			sum->failed++;
@@ -1091,22 +1147,31 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 		res.err = err;
 		res.noop = noop;
 		res.detail = r->detail;
-		if (ops && ops->op)
-			ops->op(ops->arg, &res);
+		replay_report_op(r, &res);
 		if ((err && !short_write) || !r->cur ||
 		    r->opts.verify == ESCK_VERIFY_END)
-			continue;
-		if (r->opts.verify == ESCK_VERIFY_FULL) {
+			retval = 0;
+		else if (r->opts.verify == ESCK_VERIFY_FULL)
 			retval = replay_verify(r, r->cur, 0, LBLK_LAST);
-		} else if (r->vlo <= r->vhi) {
-			uint32_t lo = r->vlo ? r->vlo - 1 : 0;
-			uint32_t hi =
-				r->vhi < LBLK_LAST ? r->vhi + 1 : LBLK_LAST;
-
-			retval = replay_verify(r, r->cur, lo, hi);
-		}
-		if (retval)
+		else if (r->vlo <= r->vhi)
+			retval = replay_verify(r, r->cur,
+					       r->vlo ? r->vlo - 1 : 0,
+					       r->vhi < LBLK_LAST ? r->vhi + 1
+								  : LBLK_LAST);
+		if (retval) {
+			/* What was done stands: write it, then stop. */
+			(void)replay_group_settle(r, &rerun);
 			break;
+		}
+		if (replay_group_due(r)) {
+			retval = replay_group_settle(r, &rerun);
+			if (retval) {
+				r->cur = NULL;
+				break;
+			}
+			if (rerun)
+				i = r->grp.start;
+		}
 	}
 	/*
 	 * xfs_io's exit closes the files; the unmount writes the rest back.

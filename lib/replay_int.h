@@ -61,6 +61,27 @@ struct replay_meta {
 };
 
 #define REPLAY_MAX_RESV 8 /* > the deepest extent tree plus one */
+
+/* A group is written out after this many ops, or once it holds this much. */
+#define REPLAY_GROUP_OPS 256
+#define REPLAY_GROUP_BYTES (8u << 20)
+
+struct replay_event;
+
+/* Ops whose writes are held together in memory (replay_group.c). */
+struct replay_group {
+	int on;		   /* group commit for this replay (not -n, --verify=full) */
+	int active;	   /* a group is open */
+	size_t start, end; /* its ops: [start, end) of the script */
+	size_t solo_until; /* ops before this one run alone (a retry) */
+	/* What a group that fails to reach the image is rolled back to. */
+	size_t nr_files;
+	struct replay_file *cur;
+	struct esck_replay_summary sum;
+	/* Results and divergences held until the group is on the image. */
+	struct replay_event *ev;
+	size_t nr_ev, cap_ev;
+};
 #define REPLAY_PAGE_SIZE 4096 /* the kernel's PAGE_SIZE on x86 and most */
 
 struct esck_replay {
@@ -105,6 +126,7 @@ struct esck_replay {
 	/* An error of an op that was applied all the same (a short write). */
 	errcode_t late_err;
 	struct replay_meta meta;
+	struct replay_group grp;
 };
 
 /* replay_extent.c */
@@ -146,6 +168,29 @@ errcode_t replay_alloc_run(struct esck_replay *r, ext2_extent_handle_t h,
 errcode_t replay_merge_right(ext2_extent_handle_t h, uint32_t lblk);
 /* Give back the reserved blocks no split took. */
 void replay_release_reserve(struct esck_replay *r);
+/* replay.c: open the image (again), bitmaps read and tracked. */
+errcode_t replay_fs_open(struct esck_replay *r);
+
+/* replay_group.c */
+/* Op i may join a group: a removal, and no file has dirty data. */
+int replay_groupable(const struct esck_replay *r, size_t i,
+		     const struct esck_op *op);
+errcode_t replay_group_start(struct esck_replay *r, size_t i);
+/* The group is due to be written: REPLAY_GROUP_OPS ops or _BYTES held. */
+int replay_group_due(const struct esck_replay *r);
+/*
+ * Write the open group to the image and tell its ops' results.  If that
+ * fails, the image is as before the group and so is the replay (reopened,
+ * reloaded): *rerun is set, and the caller replays the group's ops from
+ * r->grp.start, each alone.  Returns an error only if that reload fails.
+ */
+errcode_t replay_group_settle(struct esck_replay *r, int *rerun);
+/* An op's result, a divergence: told now, or held with the open group. */
+void replay_report_op(struct esck_replay *r,
+		      const struct esck_replay_result *res);
+void replay_report_divergence(struct esck_replay *r,
+			      const struct esck_replay_divergence *d);
+void replay_group_free(struct esck_replay *r);
 /* The type of lblk on disk: ES_WRITTEN, ES_UNWRITTEN or ES_HOLE, with *pblk. */
 errcode_t replay_disk_lookup(struct esck_replay *r, uint32_t ino,
 			     struct ext2_inode *inode, uint32_t lblk,

@@ -49,8 +49,7 @@ static void emit(struct verify_ctx *v, const struct esck_problem *p,
 	v->found++;
 	if (r->sum)
 		r->sum->divergences++;
-	if (r->ops && r->ops->divergence)
-		r->ops->divergence(r->ops->arg, &d);
+	replay_report_divergence(r, &d);
 }
 
 /*
@@ -75,8 +74,7 @@ static void emit_delayed(struct verify_ctx *v, uint64_t lblk, uint64_t len,
 	v->found++;
 	if (r->sum)
 		r->sum->divergences++;
-	if (r->ops && r->ops->divergence)
-		r->ops->divergence(r->ops->arg, &d);
+	replay_report_divergence(r, &d);
 }
 
 /*

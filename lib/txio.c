@@ -48,6 +48,24 @@ struct txio_private {
 	uint64_t *cache_blk;	/* block + 1 in each slot, 0 if empty */
 	char *cache_data;
 	unsigned int cache_slots, cache_bs;
+	/*
+	 * Group commit (txio_group_begin): committed transactions whose
+	 * writes are still in memory, as whole blocks of gbs bytes, each with
+	 * what the image held before the group, found by a hash on the block.
+	 */
+	int group;
+	int group_full; /* a transaction outgrew the group's memory */
+	unsigned int gbs;
+	struct txio_dirty *dirty;
+	size_t nr_dirty, cap_dirty;
+	uint32_t *dhash; /* index + 1 into dirty, 0 if empty */
+	size_t dhash_cap;
+};
+
+struct txio_dirty {
+	uint64_t blk; /* in gbs units */
+	char *data;   /* the block as the group left it */
+	char *before; /* the block as the image held it before the group */
 };
 
 /* At most this many bytes of cached blocks (and 1024 blocks). */
@@ -56,6 +74,13 @@ struct txio_private {
 static io_manager backing; /* NULL: unix_io_manager */
 static uint64_t fail_nth, fail_read_nth;
 static uint64_t writes_seen, reads_seen;
+
+/*
+ * A group's failed write: the first later write over the same bytes fails
+ * too, so the op that meets them when the group is retried op by op fails
+ * as the group did.
+ */
+static uint64_t bad_off, bad_len;
 
 void txio_set_backing_manager(io_manager manager)
 {
@@ -66,6 +91,7 @@ void txio_set_fail_write(uint64_t nth)
 {
 	fail_nth = nth;
 	writes_seen = 0;
+	bad_off = bad_len = 0;
 }
 
 uint64_t txio_writes_seen(void)
@@ -89,6 +115,21 @@ static int fault_now(void)
 {
 	writes_seen++;
 	return fail_nth && writes_seen == fail_nth;
+}
+
+/* Counts one write of [off, off + len); nonzero if it must fail. */
+static int write_fails(uint64_t off, uint64_t len, int group)
+{
+	if (fault_now()) {
+		bad_off = off;
+		bad_len = group ? len : 0;
+		return 1;
+	}
+	if (bad_len && off < bad_off + bad_len && bad_off < off + len) {
+		bad_len = 0;
+		return 1;
+	}
+	return 0;
 }
 
 /* The same for reads. */
@@ -309,7 +350,7 @@ static errcode_t write_out(struct txio_private *p)
 	for (i = 0; i < p->nr_pend && !retval; i++) {
 		w = &p->pend[i];
 		p->wrote = 1;
-		if (fault_now())
+		if (write_fails(w->off, w->len, 0))
 			retval = EIO;
 		else
 			retval = write_real(p, w->off, w->len, w->buf);
@@ -341,6 +382,251 @@ static void overlay(const struct txio_private *p, uint64_t off, uint64_t len,
 	}
 }
 
+/* ---- group commit: committed transactions held in memory ---- */
+
+static size_t dhash_slot(const struct txio_private *p, uint64_t blk)
+{
+	return (size_t)((blk * 0x9e3779b97f4a7c15ull) >> 32) &
+	       (p->dhash_cap - 1);
+}
+
+static struct txio_dirty *dirty_find(const struct txio_private *p,
+				     uint64_t blk)
+{
+	size_t i;
+
+	if (!p->nr_dirty)
+		return NULL;
+	for (i = dhash_slot(p, blk); p->dhash[i];
+	     i = (i + 1) & (p->dhash_cap - 1))
+		if (p->dirty[p->dhash[i] - 1].blk == blk)
+			return &p->dirty[p->dhash[i] - 1];
+	return NULL;
+}
+
+/* Room in the hash for one more block, at most half full. */
+static errcode_t dhash_room(struct txio_private *p)
+{
+	size_t cap = p->dhash_cap ? p->dhash_cap : 64, i, j;
+	uint32_t *h;
+
+	if (2 * (p->nr_dirty + 1) <= p->dhash_cap)
+		return 0;
+	while (2 * (p->nr_dirty + 1) > cap)
+		cap *= 2;
+	h = calloc(cap, sizeof(*h));
+	if (!h)
+		return ENOMEM;
+	free(p->dhash);
+	p->dhash = h;
+	p->dhash_cap = cap;
+	for (i = 0; i < p->nr_dirty; i++) {
+		for (j = dhash_slot(p, p->dirty[i].blk); h[j];
+		     j = (j + 1) & (cap - 1))
+			;
+		h[j] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+static void dirty_drop(struct txio_private *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_dirty; i++) {
+		free(p->dirty[i].data);
+		free(p->dirty[i].before);
+	}
+	if (p->nr_dirty)
+		memset(p->dhash, 0, p->dhash_cap * sizeof(*p->dhash));
+	p->nr_dirty = 0;
+}
+
+/* The group's block blk, made with its before-image if it is new. */
+static errcode_t dirty_get(struct txio_private *p, uint64_t blk)
+{
+	uint64_t rbs = (uint64_t)p->real->block_size;
+	struct txio_dirty *d;
+	errcode_t retval;
+	void *arr;
+	size_t j;
+
+	if (dirty_find(p, blk))
+		return 0;
+	if (p->gbs % rbs || p->nr_dirty >= UINT32_MAX - 1)
+		return EXT2_ET_UNIMPLEMENTED;
+	retval = dhash_room(p);
+	if (retval)
+		return retval;
+	arr = p->dirty;
+	retval = esck_grow(&arr, &p->cap_dirty, p->nr_dirty, sizeof(*p->dirty),
+			   64);
+	p->dirty = arr;
+	if (retval)
+		return retval;
+	d = &p->dirty[p->nr_dirty];
+	d->blk = blk;
+	d->before = malloc(p->gbs);
+	d->data = malloc(p->gbs);
+	retval = d->before && d->data ? 0 : ENOMEM;
+	if (!retval)
+		retval = read_disk(p, blk * p->gbs, p->gbs, d->before);
+	if (retval) {
+		free(d->before);
+		free(d->data);
+		return retval;
+	}
+	memcpy(d->data, d->before, p->gbs);
+	for (j = dhash_slot(p, blk); p->dhash[j];
+	     j = (j + 1) & (p->dhash_cap - 1))
+		;
+	p->dhash[j] = (uint32_t)++p->nr_dirty;
+	return 0;
+}
+
+/*
+ * Commit in a group: the transaction's writes join the group's blocks.
+ * Every block is made first (what can fail), then patched (what cannot),
+ * so a failure leaves the group as it was, plus blocks equal to the image.
+ */
+static errcode_t group_stage(struct txio_private *p)
+{
+	const uint64_t g = p->gbs;
+	const struct txio_image *w;
+	struct txio_dirty *d;
+	uint64_t b, lo, hi;
+	errcode_t retval;
+	size_t i;
+
+	for (i = 0; i < p->nr_pend; i++)
+		for (w = &p->pend[i], b = w->off / g; b * g < w->off + w->len;
+		     b++) {
+			retval = dirty_get(p, b);
+			if (retval)
+				return retval;
+		}
+	for (i = 0; i < p->nr_pend; i++)
+		for (w = &p->pend[i], b = w->off / g; b * g < w->off + w->len;
+		     b++) {
+			d = dirty_find(p, b);
+			lo = b * g > w->off ? b * g : w->off;
+			hi = (b + 1) * g < w->off + w->len ? (b + 1) * g
+							   : w->off + w->len;
+			memcpy(d->data + (lo - b * g),
+			       (const char *)w->buf + (lo - w->off), hi - lo);
+		}
+	drop_pending(p);
+	return 0;
+}
+
+/* Copy what the group holds of [off, off + len) over data. */
+static void overlay_dirty(const struct txio_private *p, uint64_t off,
+			  uint64_t len, void *data)
+{
+	const uint64_t g = p->gbs;
+	const struct txio_dirty *d;
+	uint64_t b, lo, hi;
+	size_t i;
+
+	if (!p->nr_dirty || !len)
+		return;
+	for (i = 0, b = off / g; b * g < off + len; b++, i++) {
+		if (len / g > p->nr_dirty) {
+			/* A long read: look the group's blocks up instead. */
+			if (i >= p->nr_dirty)
+				break;
+			d = &p->dirty[i];
+			b = d->blk;
+			if ((b + 1) * g <= off || b * g >= off + len)
+				continue;
+		} else if (!(d = dirty_find(p, b))) {
+			continue;
+		}
+		lo = b * g > off ? b * g : off;
+		hi = (b + 1) * g < off + len ? (b + 1) * g : off + len;
+		memcpy((char *)data + (lo - off), d->data + (lo - b * g),
+		       hi - lo);
+	}
+}
+
+/* One write to the backing channel, by blocks when it can be. */
+static errcode_t put_real(struct txio_private *p, uint64_t off, uint64_t len,
+			  const void *data)
+{
+	uint64_t rbs = (uint64_t)p->real->block_size;
+
+	if (off % rbs == 0 && len % rbs == 0)
+		return io_channel_write_blk64(p->real, off / rbs, -(int)len,
+					      data);
+	return io_channel_write_byte(p->real, (unsigned long)off, (int)len,
+				     data);
+}
+
+static int dirty_cmp(const void *a, const void *b)
+{
+	const struct txio_dirty *x = a, *y = b;
+
+	return x->blk < y->blk ? -1 : x->blk > y->blk;
+}
+
+/* Blocks written by one write of a group's write-out, at most. */
+#define TXIO_RUN_BLOCKS 64u
+
+/*
+ * Write the group out in block order, adjacent blocks in one write.  A
+ * failed write puts back the before-images of everything written so far,
+ * so the image is as it was when the group began, and the group is gone.
+ */
+static errcode_t group_flush(struct txio_private *p)
+{
+	const uint64_t g = p->gbs;
+	errcode_t retval = 0, err;
+	size_t i, j, done = 0;
+	uint64_t off, len;
+	char *run;
+
+	if (!p->nr_dirty)
+		return 0;
+	qsort(p->dirty, p->nr_dirty, sizeof(*p->dirty), dirty_cmp);
+	run = malloc(TXIO_RUN_BLOCKS * g);
+	for (i = 0; i < p->nr_dirty && !retval; i = j) {
+		for (j = i + 1; run && j < p->nr_dirty &&
+				j - i < TXIO_RUN_BLOCKS &&
+				p->dirty[j].blk == p->dirty[j - 1].blk + 1;
+		     j++)
+			memcpy(run + (j - i) * g, p->dirty[j].data, g);
+		off = p->dirty[i].blk * g;
+		len = (j - i) * g;
+		if (j - i > 1)
+			memcpy(run, p->dirty[i].data, g);
+		done = j;
+		if (write_fails(off, len, 1))
+			retval = EIO;
+		else
+			retval = put_real(p, off, len,
+					  j - i > 1 ? run : p->dirty[i].data);
+	}
+	free(run);
+	if (retval) {
+		for (i = 0; i < done; i++) {
+			err = put_real(p, p->dirty[i].blk * g, g,
+				       p->dirty[i].before);
+			(void)err; /* the write-out's error is the one to tell */
+		}
+		(void)io_channel_flush(p->real);
+		if (p->cache_slots)
+			memset(p->cache_blk, 0,
+			       p->cache_slots * sizeof(*p->cache_blk));
+	} else {
+		for (i = 0; i < p->nr_dirty; i++)
+			cache_store(p, p->dirty[i].blk * g, g,
+				    p->dirty[i].data);
+	}
+	/* Sorted, the hash is stale: drop both. */
+	dirty_drop(p);
+	return retval;
+}
+
 /*
  * Save the whole blocks (of the backing channel's current size) that cover
  * [off, off + len), before they are overwritten.  Whole blocks because the
@@ -356,7 +642,8 @@ static errcode_t save_range(struct txio_private *p, uint64_t off, uint64_t len)
 	errcode_t retval;
 	void *arr, *buf;
 
-	if (!p->in_tx || !len)
+	/* A group's transactions never reach the image before they commit. */
+	if (!p->in_tx || !len || p->group)
 		return 0;
 	if (n > INT32_MAX)
 		return EXT2_ET_UNIMPLEMENTED;
@@ -440,8 +727,13 @@ static errcode_t buffer_write(struct txio_private *p, uint64_t off,
 	w->len = (uint32_t)len;
 	w->buf = buf;
 	p->pend_bytes += len;
-	if (p->pend_bytes > TXIO_PENDING_MAX)
+	if (p->pend_bytes > TXIO_PENDING_MAX && p->group) {
+		/* Not written early behind the group: the caller retries alone. */
+		p->group_full = 1;
+		retval = EFBIG;
+	} else if (p->pend_bytes > TXIO_PENDING_MAX) {
 		retval = write_out(p);
+	}
 	return retval;
 }
 
@@ -500,7 +792,7 @@ out_free:
 static errcode_t txio_close(io_channel io)
 {
 	struct txio_private *p = priv_of(io);
-	errcode_t retval;
+	errcode_t retval, err;
 
 	if (!p)
 		return EXT2_ET_BAD_MAGIC;
@@ -509,9 +801,14 @@ static errcode_t txio_close(io_channel io)
 	/* An unfinished transaction is rolled back: never leave half an op. */
 	if (p->in_tx)
 		txio_rollback(io);
-	retval = io_channel_close(p->real);
+	retval = group_flush(p);
+	err = io_channel_close(p->real);
+	if (!retval)
+		retval = err;
 	drop_images(p);
 	drop_pending(p);
+	free(p->dirty);
+	free(p->dhash);
 	cache_free(p);
 	free(p->img);
 	free(p->pend);
@@ -559,6 +856,9 @@ static errcode_t txio_read_blk64(io_channel io, unsigned long long block,
 				   data);
 	else
 		retval = io_channel_read_blk64(p->real, block, count, data);
+	if (!retval && p->nr_dirty)
+		overlay_dirty(p, (uint64_t)block * (uint64_t)io->block_size,
+			      len, data);
 	if (!retval && p->nr_pend) {
 		overlay(p, (uint64_t)block * (uint64_t)io->block_size, len,
 			data);
@@ -587,7 +887,9 @@ static errcode_t txio_write_blk64(io_channel io, unsigned long long block,
 		retval = buffer_write(
 			p, (uint64_t)block * (uint64_t)io->block_size, len,
 			data);
-	else if (fault_now())
+	else if ((retval = group_flush(p)) != 0)
+		;
+	else if (write_fails((uint64_t)block * io->block_size, len, 0))
 		retval = EIO;
 	else
 		retval = io_channel_write_blk64(p->real, block, count, data);
@@ -608,6 +910,13 @@ static errcode_t txio_flush(io_channel io)
 
 	if (!p)
 		return EXT2_ET_BAD_MAGIC;
+	/* Inside a transaction the group stays: the op may yet roll back. */
+	if (!p->in_tx && p->nr_dirty) {
+		errcode_t retval = group_flush(p);
+
+		if (retval)
+			return retval;
+	}
 	return io_channel_flush(p->real);
 }
 
@@ -654,7 +963,9 @@ static errcode_t txio_zeroout(io_channel io, unsigned long long block,
 		retval = buffer_write(p, (uint64_t)block * io->block_size, len,
 				      zero);
 		free(zero);
-	} else if (fault_now()) {
+	} else if ((retval = group_flush(p)) != 0) {
+		;
+	} else if (write_fails((uint64_t)block * io->block_size, len, 0)) {
 		retval = EIO;
 	} else {
 		retval = io_channel_zeroout(p->real, block, count);
@@ -684,6 +995,7 @@ errcode_t txio_begin(io_channel io)
 	p->in_tx = 1;
 	p->wrote = 0;
 	p->tx_error = 0;
+	p->group_full = 0;
 	return 0;
 }
 
@@ -697,7 +1009,7 @@ errcode_t txio_commit(io_channel io)
 	retval = p->tx_error;
 	if (retval)
 		return retval;
-	retval = write_out(p);
+	retval = p->group ? group_stage(p) : write_out(p);
 	if (retval)
 		return note_error(p, retval);
 	p->in_tx = 0;
@@ -770,6 +1082,60 @@ errcode_t txio_rewrite(io_channel io, uint64_t off, uint32_t len)
 	cache_forget(p, first * bs, n);
 	free(buf);
 	return retval;
+}
+
+errcode_t txio_group_begin(io_channel io)
+{
+	struct txio_private *p = priv_of(io);
+
+	if (!p)
+		return EXT2_ET_BAD_MAGIC;
+	if (p->in_tx)
+		return EBUSY;
+	if (!p->group) {
+		p->group = 1;
+		p->gbs = (unsigned int)io->block_size;
+	}
+	return 0;
+}
+
+errcode_t txio_group_flush(io_channel io)
+{
+	struct txio_private *p = priv_of(io);
+
+	if (!p)
+		return EXT2_ET_BAD_MAGIC;
+	if (p->in_tx)
+		return EBUSY;
+	return group_flush(p);
+}
+
+errcode_t txio_group_end(io_channel io)
+{
+	struct txio_private *p = priv_of(io);
+	errcode_t retval;
+
+	if (!p)
+		return EXT2_ET_BAD_MAGIC;
+	if (p->in_tx)
+		return EBUSY;
+	retval = group_flush(p);
+	p->group = 0;
+	return retval;
+}
+
+uint64_t txio_group_bytes(io_channel io)
+{
+	struct txio_private *p = priv_of(io);
+
+	return p ? (uint64_t)p->nr_dirty * p->gbs : 0;
+}
+
+int txio_group_full(io_channel io)
+{
+	struct txio_private *p = priv_of(io);
+
+	return p ? p->group_full : 0;
 }
 
 uint64_t txio_pending_bytes(io_channel io)

@@ -60,14 +60,38 @@ errcode_t txio_rollback(io_channel io);
  * blocks, which makes it write its header.
  */
 errcode_t txio_rewrite(io_channel io, uint64_t off, uint32_t len);
+/*
+ * Group commit.  After txio_group_begin(), txio_commit() writes nothing:
+ * the transaction's writes join the group, held in memory as whole blocks
+ * (of the channel's block size at txio_group_begin()) that reads see, each
+ * with the block as the image held it before.  txio_group_flush() writes
+ * the group out in block order, adjacent blocks in one write; if a write
+ * fails, the before-images of all the group's blocks written so far are
+ * written back, so the image is as it was before the group's first
+ * transaction, and the group is dropped (its error returned).  A write
+ * outside a transaction, a flush or a close writes the group out first.
+ * A transaction of a group that holds over 64 MiB is not written early:
+ * its write fails with EFBIG and txio_group_full() says so, for the
+ * caller to roll it back, flush the group and retry it alone.
+ * txio_group_end() flushes and leaves group commit.
+ */
+errcode_t txio_group_begin(io_channel io);
+errcode_t txio_group_flush(io_channel io);
+errcode_t txio_group_end(io_channel io);
+/* Bytes the group holds (not counting the before-images). */
+uint64_t txio_group_bytes(io_channel io);
+int txio_group_full(io_channel io);
 /* Bytes the open transaction holds: before-images and held writes. */
 uint64_t txio_pending_bytes(io_channel io);
 
 /*
  * Fault injection for tests: make the nth write to the image (1-based,
  * counted over the whole life of the channels opened after this call) fail
- * with EIO, 0 for none.  Inside a transaction the counted writes are those of
- * the write-out, one per range.  Writes done by a rollback or txio_rewrite()
+ * with EIO, 0 for none.  If that write was a group's, the first later
+ * write over any of its bytes fails too: the one the retry of the group's
+ * op that wrote them makes.  Inside a transaction the counted
+ * writes are those of the write-out, one per range (one per run of
+ * adjacent blocks for a group's).  Writes done by a rollback or txio_rewrite()
  * are never failed and not counted.
  */
 void txio_set_fail_write(uint64_t nth);

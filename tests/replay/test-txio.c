@@ -318,6 +318,134 @@ static void channel(void)
 	ok(!io_channel_close(io), "channel: close");
 }
 
+/* One whole-block write of c at block b of a 1 KiB channel. */
+static void put(io_channel io, unsigned long long b, int c)
+{
+	unsigned char blk[1024];
+
+	memset(blk, c, sizeof(blk));
+	io_channel_write_blk64(io, b, 1, blk);
+}
+
+/* A transaction of whole-block writes: pairs of block and byte, then -1. */
+static errcode_t tx(io_channel io, ...)
+{
+	va_list ap;
+	int b;
+
+	txio_begin(io);
+	va_start(ap, io);
+	while ((b = va_arg(ap, int)) >= 0)
+		put(io, (unsigned long long)b, va_arg(ap, int));
+	va_end(ap);
+	return txio_commit(io);
+}
+
+static int reads(io_channel io, unsigned long long b, int c)
+{
+	unsigned char got[1024];
+	size_t i;
+
+	memset(got, c ^ 0xff, sizeof(got));
+	if (io_channel_read_blk64(io, b, 1, got))
+		return 0;
+	for (i = 0; i < sizeof(got); i++)
+		if (got[i] != c)
+			return 0;
+	return 1;
+}
+
+/*
+ * Group commit: committed transactions held together and read back,
+ * written out in block order, adjacent blocks in one write; a failed
+ * write-out puts the image back as before the group, and the retry of the
+ * write meets the same fault once.
+ */
+static void group(void)
+{
+	unsigned char part[100], got[1024];
+	char path[512];
+	io_channel io;
+	uint64_t w0;
+	errcode_t err;
+
+	snprintf(path, sizeof(path), "%s/group", dir);
+	if (sh("head -c 16384 /dev/zero >%s", path) ||
+	    txio_io_manager->open(path, IO_FLAG_RW, &io)) {
+		ok(0, "group: open");
+		return;
+	}
+	io_channel_set_blksize(io, 1024);
+	txio_set_fail_write(0);
+	txio_set_fail_read(0);
+	ok(!txio_group_begin(io), "group: begin");
+	w0 = txio_writes_seen();
+	tx(io, 3, 'A', -1);
+	tx(io, 4, 'B', 9, 'C', -1);
+	txio_begin(io);
+	put(io, 4, 'D');
+	memset(part, 'E', sizeof(part));
+	io_channel_write_blk64(io, 10, -(int)sizeof(part), part);
+	err = txio_commit(io);
+	ok(!err && txio_writes_seen() == w0 && file_block_is(path, 3, 0) &&
+		   file_block_is(path, 4, 0) && file_block_is(path, 10, 0),
+	   "group: three commits write nothing");
+	memset(got, 0, sizeof(got));
+	io_channel_read_blk64(io, 10, 1, got);
+	ok(reads(io, 3, 'A') && reads(io, 4, 'D') && reads(io, 9, 'C') &&
+		   got[0] == 'E' && got[99] == 'E' && got[100] == 0,
+	   "group: reads see the group, a part of a block included");
+	ok(txio_group_bytes(io) == 4 * 1024, "group: holds 4 blocks (%llu bytes)",
+	   (unsigned long long)txio_group_bytes(io));
+	txio_begin(io);
+	put(io, 5, 'X');
+	put(io, 4, 'X');
+	txio_rollback(io);
+	ok(reads(io, 5, 0) && reads(io, 4, 'D') && file_block_is(path, 5, 0),
+	   "group: a rolled-back transaction leaves the group as it was");
+	w0 = txio_writes_seen();
+	err = txio_group_flush(io);
+	w0 = txio_writes_seen() - w0;
+	ok(!err && w0 == 2 && file_block_is(path, 3, 'A') &&
+		   file_block_is(path, 4, 'D') && file_block_is(path, 9, 'C') &&
+		   !file_block_is(path, 10, 0) && txio_group_bytes(io) == 0,
+	   "group: written out in %llu writes (3-4, 9-10)",
+	   (unsigned long long)w0);
+
+	tx(io, 1, 'F', 2, 'G', -1);
+	tx(io, 12, 'H', 3, 'I', -1);
+	/* Runs 1-3 and 12: the second write fails. */
+	txio_set_fail_write(2);
+	err = txio_group_flush(io);
+	ok(err == EIO && file_block_is(path, 1, 0) && file_block_is(path, 2, 0) &&
+		   file_block_is(path, 3, 'A') && file_block_is(path, 12, 0) &&
+		   txio_group_bytes(io) == 0,
+	   "group: a failed write-out puts back what it wrote before");
+	ok(reads(io, 1, 0) && reads(io, 3, 'A') && reads(io, 12, 0),
+	   "group: ... and reads see the image as it is");
+	tx(io, 12, 'H', -1);
+	ok(txio_group_flush(io) == EIO && file_block_is(path, 12, 0),
+	   "group: the retry of the failed write fails too");
+	tx(io, 12, 'H', -1);
+	ok(!txio_group_flush(io) && file_block_is(path, 12, 'H'),
+	   "group: ... once");
+	txio_set_fail_write(0);
+
+	tx(io, 13, 'J', -1);
+	put(io, 14, 'K'); /* outside a transaction */
+	ok(file_block_is(path, 13, 'J') && file_block_is(path, 14, 'K'),
+	   "group: a write outside a transaction writes the group out first");
+	ok(!txio_group_end(io), "group: end");
+	tx(io, 15, 'L', -1);
+	ok(file_block_is(path, 15, 'L'),
+	   "group: after the end, a commit writes at once");
+	tx(io, 0, 'M', -1);
+	ok(!txio_group_begin(io) && !tx(io, 0, 'N', -1) &&
+		   file_block_is(path, 0, 'M') && !io_channel_close(io) &&
+		   file_block_is(path, 0, 'N'),
+	   "group: a close writes the group out");
+}
+
 /*
  * txio's block cache against a model of the file: seeded transactions of
  * writes of whole blocks and of parts of blocks, under 4 KiB and 1 KiB
@@ -451,6 +579,7 @@ int main(void)
 		return 0;
 	}
 	channel();
+	group();
 	cache_model();
 	divergence(base);
 	sweep(base, "fpunch-middle", "open f\nfpunch 5000 20000\n");
