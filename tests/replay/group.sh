@@ -1,0 +1,86 @@
+#!/bin/sh
+# group.sh --- group commit: 600 punches in three groups leave the image per-op replay leaves; a failed group write fails exactly one op
+. "$top_srcdir/tests/lib.sh"
+. "$top_srcdir/tests/replay/replay-lib.sh"
+test_init
+test_need mke2fs debugfs dumpe2fs e2fsck awk
+
+T=$TEST_TMP
+rp_mkimg "$T/img0" 8M -b 1024
+rp_data "$T/d" 2000000
+rp_put "$T/img0" "$T/d" f
+# 600 single-block punches, every third block: three groups of at most
+# 256 ops, and a tree of two levels.
+awk 'BEGIN {
+	print "open f"
+	for (i = 0; i < 600; i++) printf "fpunch %d 1024\n", i * 3 * 1024
+}' >"$T/s"
+
+# state IMG: what must not depend on how the writes were grouped.
+state()
+{
+	debugfs -R "ex f" "$1" 2>/dev/null
+	debugfs -R "cat f" "$1" 2>/dev/null | cksum
+	dumpe2fs "$1" 2>/dev/null | grep -e '^ *Free blocks: ' -e '^Free blocks count:'
+	rp_stat "$1" f Blockcount
+}
+
+# semantics IMG: the same, less where the tree's nodes went (an op done
+# last splits leaves in another order).
+semantics()
+{
+	rp_map "$1" f
+	debugfs -R "cat f" "$1" 2>/dev/null | cksum
+	rp_data_sectors "$1" f
+}
+
+# --verify=full writes each op alone: the reference.
+cp "$T/img0" "$T/ref"
+"$ESCK" replay-truncate --verify=full "$T/ref" "$T/s" >"$T/out" 2>&1 ||
+	{ tail -3 "$T/out"; test_hard_error "the per-op run failed"; }
+state "$T/ref" >"$T/state.ref"
+semantics "$T/ref" >"$T/sem.ref"
+test "$(rp_depth "$T/ref" f)" -ge 1 || test_hard_error "the tree has one level"
+
+cp "$T/img0" "$T/img"
+"$ESCK" replay-truncate "$T/img" "$T/s" >"$T/out" 2>"$T/err" ||
+	{ cat "$T/err"; test_fail "the grouped run failed"; }
+state "$T/img" >"$T/state"
+cmp -s "$T/state" "$T/state.ref" ||
+	{ diff "$T/state.ref" "$T/state" | head; test_fail "grouped and per-op runs differ"; }
+rp_fsck "$T/img"
+# Each op told once, in order, after its group reached the image.
+awk -F: '$2 ~ /fpunch/ { if ($1 != n + 2) bad = 1; n++ } END { exit bad || n != 600 }' "$T/out" ||
+	test_fail "the op lines are not 2..601 in order"
+
+# Fail the nth write for n = 1, 2, ... until the run needs fewer.  Each
+# time exactly one op fails (the one whose write met the fault when its
+# group was retried op by op), the image is consistent, and that op
+# replayed alone afterwards gives the fault-free result.
+n=1
+while :; do
+	cp "$T/img0" "$T/img"
+	"$ESCK" replay-truncate --fail-write=$n "$T/img" "$T/s" >"$T/out" 2>"$T/err"
+	st=$?
+	test $st -eq 0 && break
+	what="write $n"
+	test $st -eq 8 || { cat "$T/err"; test_fail "$what: exit $st, not 8"; break; }
+	line=$(sed -n 's/^\([0-9]*\): .*: error$/\1/p' "$T/out")
+	test "$(echo "$line" | wc -w)" -eq 1 ||
+		{ test_fail "$what: not exactly one op failed: $line"; break; }
+	grep -q "s:$line: fpunch: Input/output error\$" "$T/err" ||
+		{ cat "$T/err"; test_fail "$what: no Input/output error for line $line"; }
+	rp_fsck "$T/img"
+	printf 'open f\n%s\n' "$(sed -n "${line}p" "$T/s")" >"$T/one"
+	"$ESCK" replay-truncate "$T/img" "$T/one" >/dev/null 2>&1 ||
+		test_fail "$what: line $line alone failed"
+	semantics "$T/img" >"$T/sem"
+	cmp -s "$T/sem" "$T/sem.ref" ||
+		test_fail "$what: with line $line done after, the file differs"
+	n=$((n + 1))
+	# Op by op, 600 punches write at least 600 times.
+	test $n -le 200 || { test_fail "over 200 writes: not grouped"; break; }
+done
+echo "$((n - 1)) writes for 600 ops, each failed in turn"
+test $n -gt 3 || test_fail "only $((n - 1)) writes"
+test_done
