@@ -203,6 +203,32 @@ static int add_extent(struct walk *w, const struct esck_raw_extent *e)
 	return 0;
 }
 
+/*
+ * Where a range walk starts in a node: the last entry whose key is at or
+ * below lo (the one whose child or extent can reach lo), by bisection.
+ * A node sorted wrongly may send it past what it wants; the comparison
+ * with the cache then reports what is missing.  A whole walk starts at 0
+ * and checks every entry.
+ */
+static unsigned int range_start(const struct walk *w, const unsigned char *buf,
+				unsigned int entries)
+{
+	unsigned int a = 0, b = entries;
+
+	if (w->lo == 0)
+		return 0;
+	while (b - a > 1) {
+		unsigned int m = a + (b - a) / 2;
+
+		if (get_le32(buf + RAW_HDR_SIZE + RAW_ENTRY_SIZE * (size_t)m) <=
+		    w->lo)
+			a = m;
+		else
+			b = m;
+	}
+	return a;
+}
+
 /* Check one leaf entry and collect it if it is valid on its own. */
 static int visit_leaf(struct walk *w, struct frame *f, const unsigned char *ent)
 {
@@ -212,6 +238,11 @@ static int visit_leaf(struct walk *w, struct frame *f, const unsigned char *ent)
 	int unsorted = 0;
 
 	e.lblk = get_le32(ent);
+	if (e.lblk > w->hi) {
+		/* Sorted, the rest of the leaf is past the range too. */
+		f->next = f->entries;
+		return 0;
+	}
 	e.pblk = (uint64_t)get_le16(ent + 6) << 32 | get_le32(ent + 8);
 	e.unwritten = raw_len > RAW_INIT_MAX_LEN;
 	e.len = e.unwritten ? raw_len - RAW_INIT_MAX_LEN : raw_len;
@@ -310,6 +341,8 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 		}
 	}
 	/* A range walk leaves the other subtrees unread and unchecked. */
+	if (key > w->hi)
+		f->next = f->entries;
 	if (child_hi <= w->lo || key > w->hi)
 		return 0;
 
@@ -400,7 +433,7 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 	c->blk = child;
 	c->depth = h.depth;
 	c->entries = h.entries;
-	c->next = 0;
+	c->next = range_start(w, buf, h.entries);
 	c->hi = child_hi;
 	c->have_key = 0;
 	c->last_key = 0;
@@ -458,7 +491,7 @@ static int walk_tree(struct walk *w)
 	w->stack[0].blk = 0;
 	w->stack[0].depth = h.depth;
 	w->stack[0].entries = h.entries;
-	w->stack[0].next = 0;
+	w->stack[0].next = range_start(w, w->root, h.entries);
 	w->stack[0].hi = LBLK_SPACE;
 	w->stack[0].have_key = 0;
 	sp = 1;
