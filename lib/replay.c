@@ -607,8 +607,8 @@ static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
 
 		/* The kernel's order: cache first, then disk, then the hole. */
 		if (!r->opts.dry_run && f->ino) {
-			retval = replay_reserve_split(r, f->ino, &inode, s, e,
-						      &may_split);
+			retval = replay_reserve_split(r, f->ino, &f->tree,
+						      &inode, s, e, &may_split);
 			if (retval)
 				return retval;
 		}

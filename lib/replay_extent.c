@@ -674,8 +674,8 @@ static errcode_t full_nodes_on_path(ext2_extent_handle_t h, uint32_t lblk,
 }
 
 errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
-			       struct ext2_inode *inode, uint32_t start,
-			       uint32_t end, int *may_split)
+			       struct es_tree *t, struct ext2_inode *inode,
+			       uint32_t start, uint32_t end, int *may_split)
 {
 	ext2_filsys fs = r->fs;
 	ext2_extent_handle_t h;
@@ -689,6 +689,17 @@ errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
 	if (start > end || end == LBLK_LAST ||
 	    !(inode->i_flags & EXT4_EXTENTS_FL))
 		return 0;
+	/*
+	 * The cache knows end + 1 is a hole on disk (a hole, or delayed):
+	 * nothing to split, and no walk down the tree to learn it.  Were
+	 * the cache wrong, the removal would meet an extent past end and
+	 * fail as a corrupt tree, rolled back; the verification after
+	 * every op compares the cache with the disk one block beyond.
+	 */
+	if (t && es_scan_range(t, ES_HOLE | ES_DELAYED, end + 1, end + 1)) {
+		*may_split = 0;
+		return 0;
+	}
 	retval = ext2fs_extent_open2(fs, ino, inode, &h);
 	if (retval)
 		return retval;

@@ -143,11 +143,12 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 /*
  * Reserve the node blocks removing [start, end] can need; ENOSPC if it
  * cannot.  *may_split is cleared when no extent holds both end and end + 1
- * (nothing to reserve, and nothing for replay_remove_space to split).
+ * (nothing to reserve, and nothing for replay_remove_space to split): as
+ * the file's cache t says, if it holds end + 1 as a hole, else as the disk.
  */
 errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
-			       struct ext2_inode *inode, uint32_t start,
-			       uint32_t end, int *may_split);
+			       struct es_tree *t, struct ext2_inode *inode,
+			       uint32_t start, uint32_t end, int *may_split);
 /* Unwritten extents over the holes of [start, end] (inclusive). */
 errcode_t replay_falloc(struct esck_replay *r, uint32_t ino,
 			struct ext2_inode *inode, uint32_t start, uint32_t end);
