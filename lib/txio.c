@@ -46,6 +46,8 @@ struct txio_private {
 	 * the image forgets what it covers.
 	 */
 	uint64_t *cache_blk;	/* block + 1 in each slot, 0 if empty */
+	uint64_t *cache_use;	/* when each slot was last used */
+	uint64_t cache_clock;
 	char *cache_data;
 	unsigned int cache_slots, cache_bs;
 	/*
@@ -68,8 +70,14 @@ struct txio_dirty {
 	char *before; /* the block as the image held it before the group */
 };
 
-/* At most this many bytes of cached blocks (and 1024 blocks). */
-#define TXIO_CACHE_BYTES (4u << 20)
+/*
+ * At most this many bytes of cached blocks (and 4096 blocks), in sets of
+ * TXIO_CACHE_WAYS slots, the least recently used of a set replaced: a
+ * block mapped to one slot by its number alone kept losing the bitmaps
+ * and the tree's upper nodes to the leaves of a large tree.
+ */
+#define TXIO_CACHE_BYTES (16u << 20)
+#define TXIO_CACHE_WAYS 4u
 
 static io_manager backing; /* NULL: unix_io_manager */
 static uint64_t fail_nth, fail_read_nth;
@@ -157,10 +165,50 @@ int txio_is_txio(io_channel io)
 static void cache_free(struct txio_private *p)
 {
 	free(p->cache_blk);
+	free(p->cache_use);
 	free(p->cache_data);
 	p->cache_blk = NULL;
+	p->cache_use = NULL;
 	p->cache_data = NULL;
 	p->cache_slots = 0;
+}
+
+/* The first slot of block b's set. */
+static unsigned int cache_set(const struct txio_private *p, uint64_t b)
+{
+	return (unsigned int)(b % (p->cache_slots / TXIO_CACHE_WAYS)) *
+	       TXIO_CACHE_WAYS;
+}
+
+/* The slot holding block b (now the most recently used), or -1. */
+static int cache_find(struct txio_private *p, uint64_t b)
+{
+	unsigned int s = cache_set(p, b), i;
+
+	for (i = s; i < s + TXIO_CACHE_WAYS; i++)
+		if (p->cache_blk[i] == b + 1) {
+			p->cache_use[i] = ++p->cache_clock;
+			return (int)i;
+		}
+	return -1;
+}
+
+/* A slot for block b, which it is then said to hold: empty, or the LRU. */
+static unsigned int cache_claim(struct txio_private *p, uint64_t b)
+{
+	unsigned int s = cache_set(p, b), i, v = s;
+
+	for (i = s; i < s + TXIO_CACHE_WAYS; i++) {
+		if (!p->cache_blk[i]) {
+			v = i;
+			break;
+		}
+		if (p->cache_use[i] < p->cache_use[v])
+			v = i;
+	}
+	p->cache_blk[v] = b + 1;
+	p->cache_use[v] = ++p->cache_clock;
+	return v;
 }
 
 /* Empty cache slots for blocks of bs bytes; no cache if memory is short. */
@@ -169,13 +217,15 @@ static void cache_setup(struct txio_private *p, unsigned int bs)
 	unsigned int slots = bs ? TXIO_CACHE_BYTES / bs : 0;
 
 	cache_free(p);
-	if (slots > 1024)
-		slots = 1024;
+	if (slots > 4096)
+		slots = 4096;
+	slots -= slots % TXIO_CACHE_WAYS;
 	if (!slots)
 		return;
 	p->cache_blk = calloc(slots, sizeof(*p->cache_blk));
+	p->cache_use = calloc(slots, sizeof(*p->cache_use));
 	p->cache_data = malloc((size_t)slots * bs);
-	if (!p->cache_blk || !p->cache_data) {
+	if (!p->cache_blk || !p->cache_use || !p->cache_data) {
 		cache_free(p);
 		return;
 	}
@@ -196,9 +246,12 @@ static void cache_forget(struct txio_private *p, uint64_t off, uint64_t len)
 		memset(p->cache_blk, 0, p->cache_slots * sizeof(*p->cache_blk));
 		return;
 	}
-	for (b = first; b <= last; b++)
-		if (p->cache_blk[b % p->cache_slots] == b + 1)
-			p->cache_blk[b % p->cache_slots] = 0;
+	for (b = first; b <= last; b++) {
+		int k = cache_find(p, b);
+
+		if (k >= 0)
+			p->cache_blk[k] = 0;
+	}
 }
 
 static void drop_images(struct txio_private *p)
@@ -247,18 +300,20 @@ static errcode_t read_disk(struct txio_private *p, uint64_t off, uint64_t len,
 	if (!p->cache_slots || !len || rbs > cbs || len > 8 * cbs)
 		return read_real(p, off, len, buf);
 	for (b = off / cbs; b * cbs < off + len; b++) {
-		unsigned int slot = (unsigned int)(b % p->cache_slots);
-		char *c = p->cache_data + (size_t)slot * cbs;
+		int k = cache_find(p, b);
+		char *c;
 
-		if (p->cache_blk[slot] != b + 1) {
+		if (k < 0) {
+			k = (int)cache_claim(p, b);
+			c = p->cache_data + (size_t)k * cbs;
 			retval = io_channel_read_blk64(p->real, b * (cbs / rbs),
 						       -(int)cbs, c);
 			if (retval) {
-				p->cache_blk[slot] = 0;
+				p->cache_blk[k] = 0;
 				return read_real(p, off, len, buf);
 			}
-			p->cache_blk[slot] = b + 1;
 		}
+		c = p->cache_data + (size_t)k * cbs;
 		lo = b * cbs > off ? b * cbs : off;
 		hi = (b + 1) * cbs < off + len ? (b + 1) * cbs : off + len;
 		memcpy((char *)buf + (lo - off), c + (lo - b * cbs), hi - lo);
@@ -284,17 +339,16 @@ static void cache_store(struct txio_private *p, uint64_t off, uint64_t len,
 		return;
 	}
 	for (b = off / cbs; b * cbs < off + len; b++) {
-		unsigned int slot = (unsigned int)(b % p->cache_slots);
-		char *c = p->cache_data + (size_t)slot * cbs;
+		int k = cache_find(p, b);
 
 		lo = b * cbs > off ? b * cbs : off;
 		hi = (b + 1) * cbs < off + len ? (b + 1) * cbs : off + len;
-		if (hi - lo == cbs)
-			p->cache_blk[slot] = b + 1;
-		else if (p->cache_blk[slot] != b + 1)
+		if (k < 0 && hi - lo == cbs)
+			k = (int)cache_claim(p, b);
+		if (k < 0)
 			continue;
-		memcpy(c + (lo - b * cbs), (const char *)data + (lo - off),
-		       hi - lo);
+		memcpy(p->cache_data + (size_t)k * cbs + (lo - b * cbs),
+		       (const char *)data + (lo - off), hi - lo);
 	}
 }
 
@@ -319,14 +373,14 @@ static errcode_t write_real(struct txio_private *p, uint64_t off, uint64_t len,
 	if (!p->cache_slots || p->cache_bs != rbs || n > 8)
 		goto bytewise;
 	for (b = first; b < first + n; b++)
-		if (p->cache_blk[b % p->cache_slots] != b + 1)
+		if (cache_find(p, b) < 0)
 			goto bytewise;
 	buf = malloc(n * rbs);
 	if (!buf)
 		goto bytewise;
 	for (b = first; b < first + n; b++)
 		memcpy(buf + (b - first) * rbs,
-		       p->cache_data + (size_t)(b % p->cache_slots) * rbs, rbs);
+		       p->cache_data + (size_t)cache_find(p, b) * rbs, rbs);
 	memcpy(buf + (off - first * rbs), data, len);
 	retval = io_channel_write_blk64(p->real, first, (int)n, buf);
 	free(buf);

@@ -447,6 +447,45 @@ static void group(void)
 }
 
 /*
+ * Five blocks of one cache set (4096 slots of 1 KiB, 4 ways: blocks 1024
+ * apart), read in turn so that each read evicts: every read returns the
+ * block's own contents, before and after a committed write to one.
+ */
+static void cache_ways(void)
+{
+	char path[512];
+	io_channel io;
+	int i, round, good = 1;
+
+	snprintf(path, sizeof(path), "%s/ways", dir);
+	if (sh("head -c %d /dev/zero >%s", 5 * 1024 * 1024, path) ||
+	    txio_io_manager->open(path, IO_FLAG_RW, &io)) {
+		ok(0, "ways: open");
+		return;
+	}
+	io_channel_set_blksize(io, 1024);
+	txio_set_fail_write(0);
+	txio_set_fail_read(0);
+	for (i = 0; i < 5; i++)
+		sh("head -c 1024 /dev/zero | tr '\\000' '%c' | dd of=%s bs=1024 "
+		   "seek=%d conv=notrunc 2>/dev/null",
+		   'a' + i, path, i * 1024);
+	for (round = 0; round < 3; round++)
+		for (i = 0; i < 5; i++)
+			good &= reads(io, (unsigned long long)((i + round) % 5) * 1024,
+				      'a' + (i + round) % 5);
+	ok(good, "ways: five blocks of one set read back, each evicting");
+	tx(io, 2 * 1024, 'Z', -1);
+	good = file_block_is(path, 2 * 1024, 'Z');
+	for (round = 0; round < 2; round++)
+		for (i = 4; i >= 0; i--)
+			good &= reads(io, (unsigned long long)i * 1024,
+				      i == 2 ? 'Z' : 'a' + i);
+	ok(good, "ways: ... and after a committed write to one of them");
+	io_channel_close(io);
+}
+
+/*
  * txio's block cache against a model of the file: seeded transactions of
  * writes of whole blocks and of parts of blocks, under 4 KiB and 1 KiB
  * channel sizes (libext2fs switches to 1 KiB for every superblock write),
@@ -580,6 +619,7 @@ int main(void)
 	}
 	channel();
 	group();
+	cache_ways();
 	cache_model();
 	divergence(base);
 	sweep(base, "fpunch-middle", "open f\nfpunch 5000 20000\n");
