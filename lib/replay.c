@@ -1041,7 +1041,7 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 	memset(sum, 0, sizeof(*sum));
 	r->ops = ops;
 	r->sum = sum;
-	memset(&r->grp, 0, sizeof(r->grp));
+	replay_group_free(r);
 	r->grp.on = !r->opts.dry_run && r->opts.verify != ESCK_VERIFY_FULL;
 	for (i = 0;;) {
 		int stop = i >= s->nr;

@@ -53,11 +53,13 @@ rp_fsck "$T/img"
 awk -F: '$2 ~ /fpunch/ { if ($1 != n + 2) bad = 1; n++ } END { exit bad || n != 600 }' "$T/out" ||
 	test_fail "the op lines are not 2..601 in order"
 
-# Fail the nth write for n = 1, 2, ... until the run needs fewer.  Each
+# Fail the nth write for n = 1, 2, ... (every 4th under valgrind) until the
+# run needs fewer.  Each
 # time exactly one op fails (the one whose write met the fault when its
 # group was retried op by op), the image is consistent, and that op
 # replayed alone afterwards gives the fault-free result.
-n=1
+n=1 step=1 failed=0
+test -n "${ESCK_VALGRIND_LOGS-}" && step=4
 while :; do
 	cp "$T/img0" "$T/img"
 	"$ESCK" replay-truncate --fail-write=$n "$T/img" "$T/s" >"$T/out" 2>"$T/err"
@@ -77,10 +79,11 @@ while :; do
 	semantics "$T/img" >"$T/sem"
 	cmp -s "$T/sem" "$T/sem.ref" ||
 		test_fail "$what: with line $line done after, the file differs"
-	n=$((n + 1))
+	failed=$((failed + 1))
+	n=$((n + step))
 	# Op by op, 600 punches write at least 600 times.
 	test $n -le 200 || { test_fail "over 200 writes: not grouped"; break; }
 done
-echo "$((n - 1)) writes for 600 ops, each failed in turn"
-test $n -gt 3 || test_fail "only $((n - 1)) writes"
+echo "600 ops write under $n times; $failed of those writes failed in turn"
+test $failed -ge 3 || test_fail "only $failed writes failed"
 test_done
