@@ -1024,6 +1024,24 @@ static errcode_t end_writeback(struct esck_replay *r, struct replay_file *f,
 	return err;
 }
 
+/*
+ * Write the open group out: 0 to go on, 1 to replay from the group's
+ * start (its write failed; *i is set), -1 to stop (*retval is set).
+ */
+static int settle(struct esck_replay *r, size_t *i, errcode_t *retval)
+{
+	int rerun;
+
+	*retval = replay_group_settle(r, &rerun);
+	if (*retval) {
+		r->cur = NULL;
+		return -1;
+	}
+	if (rerun)
+		*i = r->grp.start;
+	return rerun;
+}
+
 errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 			  const struct esck_replay_ops *ops,
 			  struct esck_replay_summary *sum)
@@ -1033,7 +1051,7 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 	struct replay_file *prev;
 	errcode_t retval = 0, err;
 	size_t i;
-	int noop, tx, short_write, grouped, rerun, full;
+	int noop, tx, short_write, grouped, settled, full;
 	errcode_t end_err = 0;
 
 	if (!r || !s || !sum)
@@ -1053,15 +1071,11 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 		/* The group is written out before an op that cannot join it. */
 		if (r->grp.active &&
 		    (stop || !replay_groupable(r, i, &s->ops[i]))) {
-			retval = replay_group_settle(r, &rerun);
-			if (retval) {
-				r->cur = NULL;
+			settled = settle(r, &i, &retval);
+			if (settled < 0)
 				break;
-			}
-			if (rerun) {
-				i = r->grp.start;
+			if (settled)
 				continue;
-			}
 		}
 		if (stop)
 			break;
@@ -1095,15 +1109,11 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 			full = txio_group_full(r->fs->io);
 			replay_release_reserve(r);
 			(void)txio_rollback(r->fs->io);
-			retval = replay_group_settle(r, &rerun);
-			if (retval) {
-				r->cur = NULL;
+			settled = settle(r, &i, &retval);
+			if (settled < 0)
 				break;
-			}
-			if (rerun) {
-				i = r->grp.start;
+			if (settled)
 				continue;
-			}
 			if (full) {
 				retval = recover(r);
 				forget_saved(r);
@@ -1160,18 +1170,11 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 								  : LBLK_LAST);
 		if (retval) {
 			/* What was done stands: write it, then stop. */
-			(void)replay_group_settle(r, &rerun);
+			(void)replay_group_settle(r, &settled);
 			break;
 		}
-		if (replay_group_due(r)) {
-			retval = replay_group_settle(r, &rerun);
-			if (retval) {
-				r->cur = NULL;
-				break;
-			}
-			if (rerun)
-				i = r->grp.start;
-		}
+		if (replay_group_due(r) && settle(r, &i, &retval) < 0)
+			break;
 	}
 	/*
 	 * xfs_io's exit closes the files; the unmount writes the rest back.
