@@ -86,4 +86,64 @@ while :; do
 done
 echo "600 ops write under $n times; $failed of those writes failed in turn"
 test $failed -ge 3 || test_fail "only $failed writes failed"
+# Several files in a group: one created inside it (dropped and created
+# again when the group is retried), truncates, an open that fails (the
+# current file stays), back to the first file.  Grouped equals op by op;
+# with each write failed in turn, one op meets the fault, the image is
+# whole.
+rp_put "$T/img0" "$T/d" g
+cat >"$T/m" <<'EOS'
+open f
+fpunch 0 1024
+fpunch 10240 2048
+open -f new
+truncate 5000
+truncate 0
+open g
+fpunch 4096 8192
+truncate 100000
+open missing
+fpunch 20480 1024
+open f
+truncate 500000
+EOS
+files()
+{
+	for x in f g; do
+		debugfs -R "ex $x" "$1" 2>/dev/null
+		debugfs -R "cat $x" "$1" 2>/dev/null | cksum
+	done
+	rp_stat "$1" new Size
+	dumpe2fs -h "$1" 2>/dev/null | grep '^Free blocks count:'
+}
+cp "$T/img0" "$T/ref"
+"$ESCK" replay-truncate --verify=full "$T/ref" "$T/m" >"$T/out.ref" 2>&1
+test $? -eq 8 || { cat "$T/out.ref"; test_hard_error "per-op: open missing not refused"; }
+files "$T/ref" >"$T/files.ref"
+cp "$T/img0" "$T/img"
+"$ESCK" replay-truncate "$T/img" "$T/m" >"$T/out" 2>&1
+st=$?; test $st -eq 8 || test_fail "grouped: exit $st"
+files "$T/img" >"$T/files"
+cmp -s "$T/files" "$T/files.ref" ||
+	{ diff "$T/files.ref" "$T/files" | head; test_fail "several files: grouped and per-op differ"; }
+cmp -s "$T/out" "$T/out.ref" ||
+	{ diff "$T/out.ref" "$T/out"; test_fail "several files: the output differs"; }
+n=1 eio=0
+while :; do
+	cp "$T/img0" "$T/img"
+	"$ESCK" replay-truncate --fail-write=$n "$T/img" "$T/m" >"$T/out" 2>"$T/err"
+	st=$?
+	k=$(grep -c 'Input/output error$' "$T/err")
+	test "$k" -eq 0 && break
+	eio=$((eio + 1))
+	test $st -eq 8 || test_fail "several files, write $n: exit $st"
+	test "$k" -eq 1 || test_fail "several files, write $n: $k ops failed with EIO"
+	test "$(grep -c ': error$' "$T/out")" -eq 2 ||
+		test_fail "several files, write $n: not exactly the EIO op and open missing failed"
+	rp_fsck "$T/img"
+	n=$((n + 1))
+	test $n -le 100 || { test_fail "several files: over 100 writes"; break; }
+done
+echo "several files: $eio writes, each failed in turn"
+test $eio -ge 3 || test_fail "several files: only $eio writes"
 test_done
