@@ -603,19 +603,6 @@ static void overlay_dirty(const struct txio_private *p, uint64_t off,
 	}
 }
 
-/* One write to the backing channel, by blocks when it can be. */
-static errcode_t put_real(struct txio_private *p, uint64_t off, uint64_t len,
-			  const void *data)
-{
-	uint64_t rbs = (uint64_t)p->real->block_size;
-
-	if (off % rbs == 0 && len % rbs == 0)
-		return io_channel_write_blk64(p->real, off / rbs, -(int)len,
-					      data);
-	return io_channel_write_byte(p->real, (unsigned long)off, (int)len,
-				     data);
-}
-
 static int dirty_cmp(const void *a, const void *b)
 {
 	const struct txio_dirty *x = a, *y = b;
@@ -657,14 +644,14 @@ static errcode_t group_flush(struct txio_private *p)
 		if (write_fails(off, len, 1))
 			retval = EIO;
 		else
-			retval = put_real(p, off, len,
-					  j - i > 1 ? run : p->dirty[i].data);
+			retval = write_real(p, off, len,
+					    j - i > 1 ? run : p->dirty[i].data);
 	}
 	free(run);
 	if (retval) {
 		for (i = 0; i < done; i++) {
-			err = put_real(p, p->dirty[i].blk * g, g,
-				       p->dirty[i].before);
+			err = write_real(p, p->dirty[i].blk * g, g,
+					 p->dirty[i].before);
 			(void)err; /* the write-out's error is the one to tell */
 		}
 		(void)io_channel_flush(p->real);
