@@ -300,12 +300,13 @@ static errcode_t read_disk(struct txio_private *p, uint64_t off, uint64_t len,
 	if (!p->cache_slots || !len || rbs > cbs || len > 8 * cbs)
 		return read_real(p, off, len, buf);
 	for (b = off / cbs; b * cbs < off + len; b++) {
-		int k = cache_find(p, b);
+		int k = cache_find(p, b), hit = k >= 0;
 		char *c;
 
-		if (k < 0) {
+		if (!hit)
 			k = (int)cache_claim(p, b);
-			c = p->cache_data + (size_t)k * cbs;
+		c = p->cache_data + (size_t)k * cbs;
+		if (!hit) {
 			retval = io_channel_read_blk64(p->real, b * (cbs / rbs),
 						       -(int)cbs, c);
 			if (retval) {
@@ -313,7 +314,6 @@ static errcode_t read_disk(struct txio_private *p, uint64_t off, uint64_t len,
 				return read_real(p, off, len, buf);
 			}
 		}
-		c = p->cache_data + (size_t)k * cbs;
 		lo = b * cbs > off ? b * cbs : off;
 		hi = (b + 1) * cbs < off + len ? (b + 1) * cbs : off + len;
 		memcpy((char *)buf + (lo - off), c + (lo - b * cbs), hi - lo);
