@@ -116,6 +116,12 @@ static uint32_t crc_le32(uint32_t crc, uint32_t v)
 	return esck_crc32c(crc, b, sizeof(b));
 }
 
+uint32_t esck_raw_inode_seed(uint32_t csum_seed, uint32_t ino,
+			     uint32_t generation)
+{
+	return crc_le32(crc_le32(csum_seed, ino), generation);
+}
+
 static void problem(struct walk *w, enum esck_problem_id id, uint64_t node,
 		    uint64_t lblk, uint64_t len, uint64_t pblk,
 		    uint64_t expected, uint64_t found)
@@ -565,7 +571,7 @@ errcode_t esck_raw_walk_range(const struct esck_raw_geometry *g, uint32_t ino,
 	w->v = v;
 	w->report = report;
 	w->report_arg = report_arg;
-	w->seed = crc_le32(crc_le32(g->csum_seed, ino), generation);
+	w->seed = esck_raw_inode_seed(g->csum_seed, ino, generation);
 	memcpy(w->root, i_block, RAW_ROOT_BYTES);
 
 	rc = walk_tree(w);

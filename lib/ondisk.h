@@ -59,6 +59,13 @@ errcode_t esck_raw_read_tree(const struct esck_raw_geometry *g, uint32_t ino,
 void esck_raw_tree_free(struct esck_raw_tree *t);
 
 /*
+ * The seed of an extent block's checksum for ino: the filesystem's seed
+ * continued over the inode's number and generation.
+ */
+uint32_t esck_raw_inode_seed(uint32_t csum_seed, uint32_t ino,
+			     uint32_t generation);
+
+/*
  * What esck_raw_walk() hands over instead of collecting: each extent that
  * esck_raw_read_tree() would put in out->ext and each block it would put in
  * out->nodes, in the same order.  A nonzero return ends the walk with it.

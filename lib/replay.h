@@ -32,6 +32,11 @@ struct esck_replay_opts {
 	uint64_t fail_write;	/* tests: fail the Nth image write (0: none) */
 	uint64_t fail_read;	/* tests: fail the Nth image read (0: none) */
 	/*
+	 * tests: every removal from an extent tree through libext2fs's
+	 * handle, none edited in place by our leaf fast path
+	 */
+	int general_removal;
+	/*
 	 * An e2undo(8) undo file to record the image's original blocks in, or
 	 * NULL; ignored for a dry run.  As with e2fsck -z, an existing undo
 	 * file that matches the image's current state is appended to, one

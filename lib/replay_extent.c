@@ -34,7 +34,7 @@ static int next_extent(ext2_extent_handle_t h, uint32_t lblk,
 	return 0;
 }
 
-static void free_data(ext2_filsys fs, struct ext2_inode *inode, uint64_t pblk,
+void replay_free_data(ext2_filsys fs, struct ext2_inode *inode, uint64_t pblk,
 		      uint32_t n)
 {
 	/*
@@ -66,7 +66,7 @@ struct partial {
 static void free_cluster(ext2_filsys fs, struct ext2_inode *inode,
 			 uint64_t pclu)
 {
-	free_data(fs, inode, EXT2FS_C2B(fs, pclu), EXT2FS_CLUSTER_RATIO(fs));
+	replay_free_data(fs, inode, EXT2FS_C2B(fs, pclu), EXT2FS_CLUSTER_RATIO(fs));
 }
 
 /*
@@ -85,7 +85,7 @@ static void remove_blocks(ext2_filsys fs, struct ext2_inode *inode,
 
 	start = pblk + len - num;
 	if (ratio == 1) {
-		free_data(fs, inode, start, num);
+		replay_free_data(fs, inode, start, num);
 		return;
 	}
 	if (p->state != PC_INITIAL && p->pclu != EXT2FS_B2C(fs, last)) {
@@ -102,7 +102,7 @@ static void remove_blocks(ext2_filsys fs, struct ext2_inode *inode,
 	c0 = (start + mask) / ratio;
 	c1 = (start + num) / ratio;
 	if (c1 > c0)
-		free_data(fs, inode, c0 * ratio, (uint32_t)((c1 - c0) * ratio));
+		replay_free_data(fs, inode, c0 * ratio, (uint32_t)((c1 - c0) * ratio));
 	if (p->state != PC_INITIAL && p->pclu != EXT2FS_B2C(fs, start))
 		p->state = PC_INITIAL;
 	if ((from & mask) && num == len) {
@@ -240,6 +240,10 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 		return 0;
 	if (!(inode->i_flags & EXT4_EXTENTS_FL))
 		return replay_ind_remove_space(r, inode, start, end);
+	retval = replay_leaf_remove(r, ino, inode, start, end, may_split,
+				    &found);
+	if (retval || found)
+		return retval;
 	retval = ext2fs_extent_open2(fs, ino, inode, &h);
 	if (retval)
 		return retval;

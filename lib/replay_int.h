@@ -140,6 +140,19 @@ struct esck_replay {
 errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 			      struct ext2_inode *inode, uint32_t start,
 			      uint32_t end, int may_split);
+/* Free n data blocks at pblk and take them off i_blocks. */
+void replay_free_data(ext2_filsys fs, struct ext2_inode *inode, uint64_t pblk,
+		      uint32_t n);
+
+/* replay_leaf.c */
+/*
+ * replay_remove_space() for the common case, the range within one leaf
+ * that neither empties nor overflows, edited in place: *done set.  Any
+ * other case is left as it was for the general path (*done clear).
+ */
+errcode_t replay_leaf_remove(struct esck_replay *r, uint32_t ino,
+			     struct ext2_inode *inode, uint32_t start,
+			     uint32_t end, int may_split, int *done);
 /*
  * Reserve the node blocks removing [start, end] can need; ENOSPC if it
  * cannot.  *may_split is cleared when no extent holds both end and end + 1
