@@ -212,21 +212,27 @@ static int groups_known(const struct esck_replay *r)
 #endif
 }
 
-static errcode_t write_super(ext2_filsys fs)
+/*
+ * The primary superblock, as part of the block that holds it: switching
+ * the channel to 1 KiB blocks and back, as libext2fs does, makes unix_io
+ * free and allocate its cache twice, a fifth of a punch's time.
+ */
+static errcode_t write_super(ext2_filsys fs, char *buf)
 {
-	errcode_t retval, err;
+	blk64_t blk = SUPERBLOCK_OFFSET / fs->blocksize;
+	unsigned int off = SUPERBLOCK_OFFSET % fs->blocksize;
+	errcode_t retval;
 
 	fs->super->s_wtime = (__u32)(fs->now ? fs->now : time(NULL));
 	fs->super->s_block_group_nr = 0;
 	retval = ext2fs_superblock_csum_set(fs, fs->super);
 	if (retval)
 		return retval;
-	retval = io_channel_set_blksize(fs->io, SUPERBLOCK_OFFSET);
+	retval = io_channel_read_blk64(fs->io, blk, 1, buf);
 	if (retval)
 		return retval;
-	retval = io_channel_write_blk64(fs->io, 1, -SUPERBLOCK_SIZE, fs->super);
-	err = io_channel_set_blksize(fs->io, (int)fs->blocksize);
-	return retval ? retval : err;
+	memcpy(buf + off, fs->super, SUPERBLOCK_SIZE);
+	return io_channel_write_blk64(fs->io, blk, 1, buf);
 }
 
 errcode_t replay_flush(struct esck_replay *r)
@@ -272,7 +278,7 @@ errcode_t replay_flush(struct esck_replay *r)
 	}
 	r->nr_desc = 0;
 	if (!retval && (fs->flags & EXT2_FLAG_DIRTY))
-		retval = write_super(fs);
+		retval = write_super(fs, r->buf);
 	if (!retval)
 		fs->flags &= ~EXT2_FLAG_DIRTY;
 	return retval;
