@@ -255,7 +255,6 @@ static errcode_t select_ino(struct esck_replay *r, uint32_t ino, int from_open)
 	struct replay_file *f = find_file(r, ino);
 	struct ext2_inode inode;
 	errcode_t retval;
-	int saved;
 
 	if (!ino || ino > r->fs->super->s_inodes_count)
 		return ESCK_ET_BAD_INODE;
@@ -286,23 +285,19 @@ static errcode_t select_ino(struct esck_replay *r, uint32_t ino, int from_open)
 	 * (EFSCORRUPTED) once it reads the bad node.  A bad header in the
 	 * inode itself already fails the kernel's open.
 	 */
-	retval = replay_check_tree(r, ino, &inode, f->damage, sizeof(f->damage));
+	retval = replay_check_tree(r, ino, &inode, f->damage, sizeof(f->damage),
+				   &f->tree);
 	if (retval)
 		return retval;
 	if (!(inode.i_flags & EXT4_EXTENTS_FL))
 		return f->damage[0] ? 0 : replay_load_cache(r, f);
-	if (f->damage[0]) {
-		if (!strncmp(f->damage, "TREE_ROOT_HEADER:", 17) ||
-		    !strncmp(f->damage, "TREE_TOO_DEEP:", 14)) {
-			r->detail = f->damage;
-			return ESCK_ET_CORRUPT_TREE;
-		}
-		return 0;
+	if (f->damage[0] &&
+	    (!strncmp(f->damage, "TREE_ROOT_HEADER:", 17) ||
+	     !strncmp(f->damage, "TREE_TOO_DEEP:", 14))) {
+		r->detail = f->damage;
+		return ESCK_ET_CORRUPT_TREE;
 	}
-	trust_csums(r, &saved);
-	retval = replay_load_cache(r, f);
-	untrust_csums(r, saved);
-	return retval;
+	return 0;
 }
 
 /* open -f of a missing file: a new empty regular file, mode 0600, as xfs_io. */

@@ -273,10 +273,14 @@ errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f);
  * The raw reader over ino's whole tree, or the whole block map of a
  * block-mapped inode: the first structural problem it reports, a block
  * outside the filesystem or on its metadata included, written as
- * "ID: message" into damage (left "" when none).
+ * "ID: message" into damage (left "" when none).  With load, the extents
+ * of a tree found whole are cached there as replay_load_cache() would
+ * (the same walk: one read of every node, not two); a damaged tree leaves
+ * nothing there.  Block maps ignore load.
  */
 errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
-			    struct ext2_inode *inode, char *damage, size_t len);
+			    struct ext2_inode *inode, char *damage, size_t len,
+			    struct es_tree *load);
 
 /* replay_meta.c */
 /* Build r->meta if it is not yet: ENOMEM is the only error. */

@@ -5,6 +5,8 @@
 
 #include "replay_int.h"
 
+#define LBLK_LAST 0xfffffffeU /* the kernel's EXT_MAX_BLOCKS - 1 */
+
 struct verify_ctx {
 	struct esck_replay *r;
 	struct replay_file *f;
@@ -160,6 +162,8 @@ struct damage_ctx {
 	size_t len;
 	uint32_t ino;
 	uint64_t first_data_block, blocks_count;
+	struct es_tree *load;	/* cached into while no damage is seen */
+	uint64_t next;		/* the first block not cached yet */
 };
 
 static void first_problem(void *arg, const struct esck_problem *p)
@@ -169,6 +173,28 @@ static void first_problem(void *arg, const struct esck_problem *p)
 	if (!d->buf[0])
 		snprintf(d->buf, d->len, "%s: %s", esck_problem_name(p->id),
 			 esck_problem_message(p->id));
+}
+
+/*
+ * What replay_load_cache() caches, from the walk that checks: the extents
+ * as the tree has them, and the holes between.  Damage found later throws
+ * it all away.
+ */
+static int load_extent(struct damage_ctx *d, const struct esck_raw_extent *e)
+{
+	uint64_t last = (uint64_t)e->lblk + e->len - 1;
+
+	if (!d->load || e->lblk > LBLK_LAST)
+		return 0;
+	if (last > LBLK_LAST)
+		last = LBLK_LAST;
+	if (e->lblk > d->next)
+		es_cache_extent(d->load, (uint32_t)d->next,
+				(uint32_t)(e->lblk - d->next), 0, ES_HOLE, NULL);
+	es_cache_extent(d->load, e->lblk, (uint32_t)(last - e->lblk + 1),
+			e->pblk, e->unwritten ? ES_UNWRITTEN : ES_WRITTEN, NULL);
+	d->next = last + 1;
+	return 0;
 }
 
 /*
@@ -191,7 +217,7 @@ static int check_extent(void *arg, const struct esck_raw_extent *e)
 	else if (replay_meta_overlaps(d->r, d->ino, e->pblk, e->len))
 		id = ESCK_PR_MAP_ON_METADATA;
 	else
-		return 0;
+		return load_extent(d, e);
 	esck_problem_init(&p, id, d->ino);
 	p.lblk = e->lblk;
 	p.len = e->len;
@@ -231,11 +257,12 @@ static void geometry(struct esck_replay *r, struct esck_raw_geometry *geo)
 }
 
 errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
-			    struct ext2_inode *inode, char *damage, size_t len)
+			    struct ext2_inode *inode, char *damage, size_t len,
+			    struct es_tree *load)
 {
 	struct esck_raw_geometry geo;
 	struct esck_raw_tree raw;
-	struct damage_ctx d = { r, damage, len, ino, 0, 0 };
+	struct damage_ctx d = { r, damage, len, ino, 0, 0, load, 0 };
 	struct esck_raw_visitor vis = { check_extent, check_node, &d };
 	errcode_t retval;
 
@@ -248,8 +275,11 @@ errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
 	geometry(r, &geo);
 	d.first_data_block = geo.first_data_block;
 	d.blocks_count = geo.blocks_count;
-	return esck_raw_walk(&geo, ino, inode->i_generation, inode->i_block, &vis,
-			     &raw, first_problem, &d);
+	retval = esck_raw_walk(&geo, ino, inode->i_generation, inode->i_block,
+			       &vis, &raw, first_problem, &d);
+	if (load && (retval || damage[0]))
+		es_tree_drop_reclaimable(load);
+	return retval;
 }
 
 errcode_t replay_verify(struct esck_replay *r, struct replay_file *f,
