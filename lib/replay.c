@@ -9,8 +9,6 @@
 
 #include <ext2fs/ext3_extents.h> /* after ext2fs.h: it needs its types */
 
-#define LBLK_LAST 0xfffffffeU /* the kernel's EXT_MAX_BLOCKS - 1 */
-
 /* ---- opening and closing the image ---- */
 
 errcode_t replay_fs_open(struct esck_replay *r)

@@ -6,8 +6,6 @@
 
 #include <ext2fs/ext3_extents.h> /* after ext2fs.h: EXT_UNINIT_MAX_LEN */
 
-#define LBLK_LAST 0xfffffffeU /* the kernel's EXT_MAX_BLOCKS - 1 */
-
 /*
  * The leaf extent after lblk (the handle is on the one at or before it), or 0.
  */

@@ -23,7 +23,6 @@
 #include "replay_int.h"
 
 #define IND_DEPTHS 4		/* data, IND, DIND, TIND */
-#define LBLK_LAST 0xfffffffeU	/* the kernel's EXT_MAX_BLOCKS - 1 */
 
 /* One inode's block map, and a block buffer per indirect depth. */
 struct imap {

@@ -82,7 +82,9 @@ struct replay_group {
 	struct replay_event *ev;
 	size_t nr_ev, cap_ev;
 };
+
 #define REPLAY_PAGE_SIZE 4096 /* the kernel's PAGE_SIZE on x86 and most */
+#define LBLK_LAST 0xfffffffeU /* the kernel's EXT_MAX_BLOCKS - 1 */
 
 struct esck_replay {
 	char *image;

@@ -21,7 +21,6 @@
  */
 
 #define LEAF_MAX_DEPTH 5 /* the kernel's EXT4_MAX_EXTENT_DEPTH */
-#define LBLK_LAST 0xfffffffeU
 #define HDR_SIZE sizeof(struct ext3_extent_header)
 #define ENT_SIZE sizeof(struct ext3_extent)
 #define INIT_MAX_LEN 32768U /* EXT_INIT_MAX_LEN: longer is unwritten */

@@ -8,8 +8,6 @@
 
 #include <ext2fs/ext3_extents.h> /* after ext2fs.h */
 
-#define LBLK_LAST 0xfffffffeU /* the kernel's EXT_MAX_BLOCKS - 1 */
-
 /* ---- the store: a sorted array of dirty blocks ---- */
 
 void replay_pend_free(struct replay_pending *p)

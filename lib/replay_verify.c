@@ -5,8 +5,6 @@
 
 #include "replay_int.h"
 
-#define LBLK_LAST 0xfffffffeU /* the kernel's EXT_MAX_BLOCKS - 1 */
-
 struct verify_ctx {
 	struct esck_replay *r;
 	struct replay_file *f;
