@@ -215,7 +215,8 @@ static int groups_known(const struct esck_replay *r)
 /*
  * The primary superblock, as part of the block that holds it: switching
  * the channel to 1 KiB blocks and back, as libext2fs does, makes unix_io
- * free and allocate its cache twice, a fifth of a punch's time.
+ * free and allocate its cache twice (6 k instructions and four mallocs
+ * an op on frag).
  */
 static errcode_t write_super(ext2_filsys fs, char *buf)
 {
