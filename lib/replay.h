@@ -78,6 +78,7 @@ struct esck_replay_summary {
 	uint64_t ops, ok, failed, noops;
 	uint64_t divergences;
 	uint64_t rollbacks; /* ops undone on the image after a failure */
+	uint64_t leaf_edits; /* removals done by editing one leaf in place */
 	int interrupted;
 	struct es_stats cache;
 };

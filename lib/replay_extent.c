@@ -240,6 +240,8 @@ errcode_t replay_remove_space(struct esck_replay *r, uint32_t ino,
 		return replay_ind_remove_space(r, inode, start, end);
 	retval = replay_leaf_remove(r, ino, inode, start, end, may_split,
 				    &found);
+	if (!retval && found && r->sum)
+		r->sum->leaf_edits++;
 	if (retval || found)
 		return retval;
 	retval = ext2fs_extent_open2(fs, ino, inode, &h);

@@ -107,6 +107,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("%" PRIu64 " ops: %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
-	       " divergences\n", sum.ops, sum.ok, sum.failed, sum.divergences);
+	       " divergences, %" PRIu64 " leaf edits\n", sum.ops, sum.ok,
+	       sum.failed, sum.divergences, sum.leaf_edits);
 	return sum.divergences ? 1 : 0;
 }
