@@ -50,6 +50,13 @@ struct txio_private {
 	uint64_t *cache_use;	/* when each slot was last used */
 	uint64_t cache_clock;
 	char *cache_data;
+	/*
+	 * Where each slot's block lives in cache_data, + 1, 0 until the slot
+	 * is first used: areas are handed out in order, so the memory the
+	 * cache touches is what it holds, not the 16 MiB its sets span.
+	 */
+	uint32_t *cache_area;
+	unsigned int cache_areas;
 	unsigned int cache_slots, cache_bs;
 	/*
 	 * Group commit (txio_group_begin): committed transactions whose
@@ -186,6 +193,9 @@ static void cache_free(struct txio_private *p)
 {
 	free(p->cache_blk);
 	free(p->cache_use);
+	free(p->cache_area);
+	p->cache_area = NULL;
+	p->cache_areas = 0;
 	if (p->cache_data)
 		munmap(p->cache_data, (size_t)p->cache_slots * p->cache_bs);
 	p->cache_blk = NULL;
@@ -212,6 +222,14 @@ static int cache_find(struct txio_private *p, uint64_t b)
 			return (int)i;
 		}
 	return -1;
+}
+
+/* Slot k's block. */
+static char *slot_data(struct txio_private *p, unsigned int k)
+{
+	if (!p->cache_area[k])
+		p->cache_area[k] = ++p->cache_areas;
+	return p->cache_data + (size_t)(p->cache_area[k] - 1) * p->cache_bs;
 }
 
 /* A slot for block b, which it is then said to hold: empty, or the LRU. */
@@ -245,10 +263,11 @@ static void cache_setup(struct txio_private *p, unsigned int bs)
 		return;
 	p->cache_blk = calloc(slots, sizeof(*p->cache_blk));
 	p->cache_use = calloc(slots, sizeof(*p->cache_use));
+	p->cache_area = calloc(slots, sizeof(*p->cache_area));
 	p->cache_data = data_map((size_t)slots * bs);
 	p->cache_slots = slots;
 	p->cache_bs = bs;
-	if (!p->cache_blk || !p->cache_use || !p->cache_data)
+	if (!p->cache_blk || !p->cache_use || !p->cache_area || !p->cache_data)
 		cache_free(p);
 }
 
@@ -324,7 +343,7 @@ static errcode_t read_disk(struct txio_private *p, uint64_t off, uint64_t len,
 
 		if (!hit)
 			k = (int)cache_claim(p, b);
-		c = p->cache_data + (size_t)k * cbs;
+		c = slot_data(p, (unsigned int)k);
 		if (!hit) {
 			retval = io_channel_read_blk64(p->real, b * (cbs / rbs),
 						       -(int)cbs, c);
@@ -366,7 +385,7 @@ static void cache_store(struct txio_private *p, uint64_t off, uint64_t len,
 			k = (int)cache_claim(p, b);
 		if (k < 0)
 			continue;
-		memcpy(p->cache_data + (size_t)k * cbs + (lo - b * cbs),
+		memcpy(slot_data(p, (unsigned int)k) + (lo - b * cbs),
 		       (const char *)data + (lo - off), hi - lo);
 	}
 }
@@ -399,7 +418,7 @@ static errcode_t write_real(struct txio_private *p, uint64_t off, uint64_t len,
 		goto bytewise;
 	for (b = first; b < first + n; b++)
 		memcpy(buf + (b - first) * rbs,
-		       p->cache_data + (size_t)cache_find(p, b) * rbs, rbs);
+		       slot_data(p, (unsigned int)cache_find(p, b)), rbs);
 	memcpy(buf + (off - first * rbs), data, len);
 	retval = io_channel_write_blk64(p->real, first, (int)n, buf);
 	free(buf);
