@@ -41,6 +41,14 @@ struct esck_raw_geometry {
 	int (*is_metadata)(void *arg, uint64_t blk);
 	/* Read one block of block_size bytes into buf. */
 	errcode_t (*read_block)(void *arg, uint64_t blk, void *buf);
+	/*
+	 * Optional, for a reader that can tell a block is as it was when its
+	 * checksum last matched: csum_known() nonzero skips computing it
+	 * again; csum_good() hears of each node whose checksum matched.  seed
+	 * is the inode's checksum seed the node was checked with.
+	 */
+	int (*csum_known)(void *arg, uint64_t blk, uint32_t seed);
+	void (*csum_good)(void *arg, uint64_t blk, uint32_t seed);
 	void *arg;
 };
 

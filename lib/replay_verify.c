@@ -19,6 +19,25 @@ static errcode_t read_block(void *arg, uint64_t blk, void *buf)
 	return io_channel_read_blk64(r->fs->io, blk, 1, buf);
 }
 
+/*
+ * A tree node's checksum is computed once while the node is unchanged in
+ * txio's block cache: after each op the path to its range is read again,
+ * and the index nodes above a leaf rarely change.
+ */
+static int csum_known(void *arg, uint64_t blk, uint32_t seed)
+{
+	struct esck_replay *r = arg;
+
+	return txio_marked(r->fs->io, blk, seed);
+}
+
+static void csum_good(void *arg, uint64_t blk, uint32_t seed)
+{
+	struct esck_replay *r = arg;
+
+	txio_mark(r->fs->io, blk, seed);
+}
+
 static void emit(struct verify_ctx *v, const struct esck_problem *p,
 		 uint64_t size_cache, uint64_t size_disk)
 {
@@ -251,6 +270,10 @@ static void geometry(struct esck_replay *r, struct esck_raw_geometry *geo)
 	geo->has_csum = ext2fs_has_feature_metadata_csum(r->fs->super);
 	geo->csum_seed = r->fs->csum_seed;
 	geo->read_block = read_block;
+	if (txio_is_txio(r->fs->io)) {
+		geo->csum_known = csum_known;
+		geo->csum_good = csum_good;
+	}
 	geo->arg = r;
 }
 

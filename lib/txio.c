@@ -57,6 +57,11 @@ struct txio_private {
 	 */
 	uint32_t *cache_area;
 	unsigned int cache_areas;
+	/*
+	 * The tag a reader's check of each slot's block passed with (see
+	 * txio_mark()), + 2^32; 0 if none.  New contents clear it.
+	 */
+	uint64_t *cache_mark;
 	unsigned int cache_slots, cache_bs;
 	/*
 	 * Group commit (txio_group_begin): committed transactions whose
@@ -194,7 +199,9 @@ static void cache_free(struct txio_private *p)
 	free(p->cache_blk);
 	free(p->cache_use);
 	free(p->cache_area);
+	free(p->cache_mark);
 	p->cache_area = NULL;
+	p->cache_mark = NULL;
 	p->cache_areas = 0;
 	if (p->cache_data)
 		munmap(p->cache_data, (size_t)p->cache_slots * p->cache_bs);
@@ -247,6 +254,7 @@ static unsigned int cache_claim(struct txio_private *p, uint64_t b)
 	}
 	p->cache_blk[v] = b + 1;
 	p->cache_use[v] = ++p->cache_clock;
+	p->cache_mark[v] = 0;
 	return v;
 }
 
@@ -264,10 +272,12 @@ static void cache_setup(struct txio_private *p, unsigned int bs)
 	p->cache_blk = calloc(slots, sizeof(*p->cache_blk));
 	p->cache_use = calloc(slots, sizeof(*p->cache_use));
 	p->cache_area = calloc(slots, sizeof(*p->cache_area));
+	p->cache_mark = calloc(slots, sizeof(*p->cache_mark));
 	p->cache_data = data_map((size_t)slots * bs);
 	p->cache_slots = slots;
 	p->cache_bs = bs;
-	if (!p->cache_blk || !p->cache_use || !p->cache_area || !p->cache_data)
+	if (!p->cache_blk || !p->cache_use || !p->cache_area || !p->cache_mark ||
+	    !p->cache_data)
 		cache_free(p);
 }
 
@@ -385,6 +395,7 @@ static void cache_store(struct txio_private *p, uint64_t off, uint64_t len,
 			k = (int)cache_claim(p, b);
 		if (k < 0)
 			continue;
+		p->cache_mark[k] = 0;
 		memcpy(slot_data(p, (unsigned int)k) + (lo - b * cbs),
 		       (const char *)data + (lo - off), hi - lo);
 	}
@@ -1239,6 +1250,46 @@ uint64_t txio_pending_bytes(io_channel io)
 	struct txio_private *p = priv_of(io);
 
 	return p ? p->bytes + p->pend_bytes : 0;
+}
+
+/*
+ * The slot of block blk (of the channel's block size) if what a read of
+ * it returns now is the cached copy: no write of the group or of the open
+ * transaction covers it.
+ */
+static int visible_slot(struct txio_private *p, io_channel io, uint64_t blk)
+{
+	uint64_t off = blk * (uint64_t)io->block_size;
+	size_t i;
+
+	if (!p->cache_slots || (uint64_t)io->block_size != p->cache_bs)
+		return -1;
+	if (p->nr_dirty && p->gbs == p->cache_bs && dirty_find(p, blk))
+		return -1;
+	if (p->nr_dirty && p->gbs != p->cache_bs)
+		return -1;
+	for (i = 0; i < p->nr_pend; i++)
+		if (p->pend[i].off < off + p->cache_bs &&
+		    off < p->pend[i].off + p->pend[i].len)
+			return -1;
+	return cache_find(p, blk);
+}
+
+void txio_mark(io_channel io, uint64_t blk, uint32_t tag)
+{
+	struct txio_private *p = priv_of(io);
+	int k = p ? visible_slot(p, io, blk) : -1;
+
+	if (k >= 0)
+		p->cache_mark[k] = (UINT64_C(1) << 32) | tag;
+}
+
+int txio_marked(io_channel io, uint64_t blk, uint32_t tag)
+{
+	struct txio_private *p = priv_of(io);
+	int k = p ? visible_slot(p, io, blk) : -1;
+
+	return k >= 0 && p->cache_mark[k] == ((UINT64_C(1) << 32) | tag);
 }
 
 static struct struct_io_manager txio_manager = {

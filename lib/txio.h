@@ -85,6 +85,18 @@ int txio_group_full(io_channel io);
 uint64_t txio_pending_bytes(io_channel io);
 
 /*
+ * A reader's note on a block (of the channel's block size) it checked, for
+ * example "its checksum matched for inode seed tag": txio_marked() is true
+ * while the block reads the same as when marked -- it is still cached, and
+ * no write, pending, grouped or done since, nor a forgotten cache, has
+ * touched it -- so the check need not be repeated.  Only a block a read
+ * would return from the cache can be marked; a mark on anything else is
+ * ignored.
+ */
+void txio_mark(io_channel io, uint64_t blk, uint32_t tag);
+int txio_marked(io_channel io, uint64_t blk, uint32_t tag);
+
+/*
  * Fault injection for tests: make the nth write to the image (1-based,
  * counted over the whole life of the channels opened after this call) fail
  * with EIO, 0 for none.  If that write was a group's, the first later

@@ -486,6 +486,61 @@ static void cache_ways(void)
 }
 
 /*
+ * A mark on a block holds while a read returns what was marked: a write
+ * held in a transaction or staged in a group hides it, the group's
+ * write-out, a write outside a transaction and a forgotten cache end it;
+ * a block not read from the cache cannot be marked.
+ */
+static void marks(void)
+{
+	char path[512];
+	io_channel io;
+
+	snprintf(path, sizeof(path), "%s/marks", dir);
+	if (sh("head -c 65536 /dev/zero >%s", path) ||
+	    txio_io_manager->open(path, IO_FLAG_RW, &io)) {
+		ok(0, "marks: open");
+		return;
+	}
+	io_channel_set_blksize(io, 1024);
+	txio_set_fail_write(0);
+	txio_set_fail_read(0);
+	txio_mark(io, 3, 7);
+	ok(!txio_marked(io, 3, 7), "marks: a block never read is not marked");
+	reads(io, 3, 0);
+	txio_mark(io, 3, 7);
+	ok(txio_marked(io, 3, 7) && !txio_marked(io, 3, 8) &&
+	   !txio_marked(io, 4, 7), "marks: a read block is, with its tag only");
+	reads(io, 4, 0);
+	txio_mark(io, 4, 7);
+	txio_begin(io);
+	put(io, 3, 'A');
+	ok(!txio_marked(io, 3, 7) && txio_marked(io, 4, 7),
+	   "marks: a held write hides the mark of its block only");
+	txio_mark(io, 3, 8);
+	txio_rollback(io);
+	ok(txio_marked(io, 3, 7) && !txio_marked(io, 3, 8) && reads(io, 3, 0),
+	   "marks: one on a held write is refused; a rollback brings back the block and its mark");
+	txio_group_begin(io);
+	tx(io, 3, 'B', -1);
+	txio_mark(io, 3, 7);
+	ok(!txio_marked(io, 3, 7) && txio_marked(io, 4, 7),
+	   "marks: a block the group holds is not marked");
+	txio_group_flush(io);
+	ok(!txio_marked(io, 3, 7) && reads(io, 3, 'B'),
+	   "marks: ... nor after the write-out");
+	txio_mark(io, 3, 7);
+	ok(txio_marked(io, 3, 7), "marks: ... until it is marked again");
+	txio_group_end(io);
+	put(io, 4, 'C');
+	ok(!txio_marked(io, 4, 7) && txio_marked(io, 3, 7),
+	   "marks: a write outside a transaction ends its block's mark");
+	txio_forget_cache(io);
+	ok(!txio_marked(io, 3, 7), "marks: a forgotten cache ends every mark");
+	io_channel_close(io);
+}
+
+/*
  * txio's block cache against a model of the file: seeded transactions of
  * writes of whole blocks and of parts of blocks, under 4 KiB and 1 KiB
  * channel sizes (libext2fs switches to 1 KiB for every superblock write),
@@ -620,6 +675,7 @@ int main(void)
 	channel();
 	group();
 	cache_ways();
+	marks();
 	cache_model();
 	divergence(base);
 	sweep(base, "fpunch-middle", "open f\nfpunch 5000 20000\n");
