@@ -79,11 +79,14 @@ struct walk {
 	void *report_arg;
 	uint64_t *seen;			/* open-addressing set of node blocks, 0 = empty */
 	size_t seen_cap, seen_nr;
+	/* A range walk sees a node per level: no allocation for those. */
+	uint64_t seen_inline[16];
 	uint64_t max_end;		/* exclusive end of the furthest extent so far */
 	int have_end;
 	uint32_t lo, hi;		/* only subtrees reaching into [lo, hi] */
 	unsigned char root[RAW_ROOT_BYTES];
 	unsigned char *bufs[RAW_MAX_DEPTH + 1];
+	unsigned char *buf_mem;		/* one allocation for the levels' bufs */
 	struct frame stack[RAW_MAX_DEPTH + 1];
 };
 
@@ -166,7 +169,8 @@ static int seen_test_and_set(struct walk *w, uint64_t blk)
 		for (i = 0; i < w->seen_cap; i++)
 			if (w->seen[i])
 				nset[seen_slot(nset, ncap, w->seen[i])] = w->seen[i];
-		free(w->seen);
+		if (w->seen != w->seen_inline)
+			free(w->seen);
 		w->seen = nset;
 		w->seen_cap = ncap;
 	}
@@ -373,10 +377,13 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 	if (rc)
 		return rc;
 
-	if (!w->bufs[sp]) {
-		w->bufs[sp] = malloc(g->block_size);
-		if (!w->bufs[sp])
+	if (!w->buf_mem) {
+		/* Levels below the root: at most its depth, each reused. */
+		w->buf_mem = malloc((size_t)w->stack[0].depth * g->block_size);
+		if (!w->buf_mem)
 			return ENOMEM;
+		for (j = 1; j <= w->stack[0].depth; j++)
+			w->bufs[j] = w->buf_mem + (size_t)(j - 1) * g->block_size;
 	}
 	buf = w->bufs[sp];
 	if (g->read_block(g->arg, child, buf)) {
@@ -554,8 +561,7 @@ errcode_t esck_raw_walk_range(const struct esck_raw_geometry *g, uint32_t ino,
 			      const struct esck_raw_visitor *v, struct esck_raw_tree *out,
 			      esck_problem_fn report, void *report_arg)
 {
-	struct walk *w;
-	unsigned int i;
+	struct walk walk, *w = &walk;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -563,9 +569,9 @@ errcode_t esck_raw_walk_range(const struct esck_raw_geometry *g, uint32_t ino,
 	if (!g || !g->read_block || !i_block || g->block_size < 1024 ||
 	    g->block_size > 65536)
 		return EINVAL;
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return ENOMEM;
+	memset(w, 0, sizeof(*w));
+	w->seen = w->seen_inline;
+	w->seen_cap = sizeof(w->seen_inline) / sizeof(w->seen_inline[0]);
 	w->g = g;
 	w->ino = ino;
 	w->lo = lo;
@@ -579,10 +585,9 @@ errcode_t esck_raw_walk_range(const struct esck_raw_geometry *g, uint32_t ino,
 
 	rc = walk_tree(w);
 
-	for (i = 0; i <= RAW_MAX_DEPTH; i++)
-		free(w->bufs[i]);
-	free(w->seen);
-	free(w);
+	free(w->buf_mem);
+	if (w->seen != w->seen_inline)
+		free(w->seen);
 	if (rc) {
 		esck_raw_tree_free(out);
 		return rc;
