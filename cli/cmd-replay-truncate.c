@@ -82,35 +82,91 @@ static void usage(void)
 	      stdout);
 }
 
+/*
+ * A line put together in a buffer and written whole: printf and snprintf
+ * parsing their formats were most of what an op's line cost, on scripts
+ * of many small ops.  As with snprintf, what does not fit is cut off and
+ * buf stays NUL-terminated.
+ */
+struct text {
+	char *buf;
+	size_t len, size; /* size > 0 */
+};
+
+static void text_add(struct text *t, const char *s, size_t n)
+{
+	if (n > t->size - 1 - t->len)
+		n = t->size - 1 - t->len;
+	memcpy(t->buf + t->len, s, n);
+	t->len += n;
+	t->buf[t->len] = '\0';
+}
+
+static void text_str(struct text *t, const char *s)
+{
+	text_add(t, s, strlen(s));
+}
+
+/* As "%" PRIu64 prints it. */
+static void text_u64(struct text *t, uint64_t v)
+{
+	char digits[20], *p = digits + sizeof(digits); /* UINT64_MAX's 20 */
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	text_add(t, p, (size_t)(digits + sizeof(digits) - p));
+}
+
+/* As "0x%02x" prints a byte. */
+static void text_hex8(struct text *t, uint8_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char s[4] = { '0', 'x', hex[v >> 4], hex[v & 0xf] };
+
+	text_add(t, s, sizeof(s));
+}
+
 /* "fpunch 4096 8192" and friends, for the per-op line. */
-static void format_op(const struct esck_op *op, char *buf, size_t len)
+static void format_op(const struct esck_op *op, struct text *t)
 {
 	switch (op->type) {
 	case ESCK_OP_OPEN:
-		snprintf(buf, len, "open%s %s",
-			 (op->flags & ESCK_OPF_CREATE) ? " -f" : "", op->path);
+		text_str(t, (op->flags & ESCK_OPF_CREATE) ? "open -f " : "open ");
+		text_str(t, op->path);
 		break;
 	case ESCK_OP_INODE:
-		snprintf(buf, len, "inode %" PRIu32, op->ino);
+		text_str(t, "inode ");
+		text_u64(t, op->ino);
 		break;
 	case ESCK_OP_TRUNCATE:
-		snprintf(buf, len, "truncate %" PRIu64, op->offset);
+		text_str(t, "truncate ");
+		text_u64(t, op->offset);
 		break;
 	case ESCK_OP_FPUNCH:
-		snprintf(buf, len, "fpunch %" PRIu64 " %" PRIu64, op->offset,
-			 op->length);
+		text_str(t, "fpunch ");
+		text_u64(t, op->offset);
+		text_str(t, " ");
+		text_u64(t, op->length);
 		break;
 	case ESCK_OP_FALLOC:
-		snprintf(buf, len, "falloc%s %" PRIu64 " %" PRIu64,
-			 (op->flags & ESCK_OPF_KEEP_SIZE) ? " -k" : "",
-			 op->offset, op->length);
+		text_str(t, (op->flags & ESCK_OPF_KEEP_SIZE) ? "falloc -k "
+							     : "falloc ");
+		text_u64(t, op->offset);
+		text_str(t, " ");
+		text_u64(t, op->length);
 		break;
 	case ESCK_OP_PWRITE:
-		snprintf(buf, len, "pwrite -S 0x%02x %" PRIu64 " %" PRIu64,
-			 op->fill, op->offset, op->length);
+		text_str(t, "pwrite -S ");
+		text_hex8(t, op->fill);
+		text_str(t, " ");
+		text_u64(t, op->offset);
+		text_str(t, " ");
+		text_u64(t, op->length);
 		break;
 	case ESCK_OP_FSYNC:
-		snprintf(buf, len, "fsync");
+		text_str(t, "fsync");
 		break;
 	}
 }
@@ -164,7 +220,9 @@ static void on_op(void *arg, const struct esck_replay_result *res)
 {
 	struct replay_ctx *ctx = arg;
 	const struct esck_op *op = res->op;
-	char desc[512], err[256];
+	char desc[512], line[600], err[256];
+	struct text d = { desc, 0, sizeof(desc) };
+	struct text l = { line, 0, sizeof(line) };
 
 	if (res->err)
 		error_text(res, err, sizeof(err));
@@ -172,7 +230,6 @@ static void on_op(void *arg, const struct esck_replay_result *res)
 		on_orphan(ctx, res, err);
 		return;
 	}
-	format_op(op, desc, sizeof(desc));
 	if (res->err) {
 		fprintf(stderr, "%s:%u: %s: %s\n", ctx->script_name, op->line,
 			esck_op_name(op->type), err);
@@ -202,8 +259,14 @@ static void on_op(void *arg, const struct esck_replay_result *res)
 		json_newline(&ctx->jw);
 		return;
 	}
-	printf("%u: %s: %s%s\n", op->line, desc, res->err ? "error" : "ok",
-	       res->noop ? " (no-op)" : "");
+	/* desc cuts a long open path at 511 bytes, as it always did. */
+	format_op(op, &d);
+	text_u64(&l, op->line);
+	text_str(&l, ": ");
+	text_add(&l, desc, d.len);
+	text_str(&l, res->err ? ": error" : ": ok");
+	text_str(&l, res->noop ? " (no-op)\n" : "\n");
+	fwrite(line, 1, l.len, stdout);
 }
 
 static void on_divergence(void *arg, const struct esck_replay_divergence *d)

@@ -47,16 +47,25 @@ struct replay_span {
 	uint64_t start, end;
 };
 
+/* Sorted, disjoint intervals, widened to clusters. */
+struct replay_zone {
+	struct replay_span *v;
+	size_t nr;
+	/*
+	 * Where the last lookup ended (<= nr): a tree's blocks are asked
+	 * about in order, and most fall in the gap the one before did.
+	 */
+	size_t hint;
+};
+
 /*
  * The kernel's "system zone", built when the first file is checked
- * (replay_meta.c): sorted, disjoint intervals, widened to clusters.
+ * (replay_meta.c), in the two forms the files are checked against.
  */
 struct replay_meta {
-	struct replay_span *sys; /* superblocks, descriptors, bitmaps, inode tables, MMP */
-	size_t nr_sys;
-	struct replay_span *jnl; /* the internal journal's blocks, jnl_ino's own */
-	size_t nr_jnl;
-	uint32_t jnl_ino;
+	struct replay_zone sys; /* superblocks, descriptors, bitmaps, inode tables, MMP */
+	struct replay_zone all; /* sys and the internal journal's blocks */
+	uint32_t jnl_ino;	/* the journal, the one file checked against sys */
 	int built;
 };
 
@@ -290,10 +299,11 @@ errcode_t replay_meta_build(struct esck_replay *r);
 void replay_meta_free(struct esck_replay *r);
 /*
  * Whether [blk, blk + len) meets the zone built: metadata, or the journal's
- * blocks unless ino is the journal inode itself.
+ * blocks unless ino is the journal inode itself.  r is not const: where
+ * the answer was found is kept for the next question (replay_zone.hint).
  */
-int replay_meta_overlaps(const struct esck_replay *r, uint32_t ino,
-			 uint64_t blk, uint64_t len);
+int replay_meta_overlaps(struct esck_replay *r, uint32_t ino, uint64_t blk,
+			 uint64_t len);
 
 /* replay_bitmap.c */
 /* Note the groups whose block bitmaps change from now on (fs->priv_data). */

@@ -161,14 +161,14 @@ static int journal_block(ext2_filsys fs, blk64_t *blocknr,
 
 /*
  * The internal journal's data and map blocks, as the kernel protects them
- * (ext4_protect_reserved_inode).  A journal whose map cannot be walked is
- * left out: the rest of the zone still guards the replay.
+ * (ext4_protect_reserved_inode), into *js.  A journal whose map cannot be
+ * walked is left out: the rest of the zone still guards the replay.
  */
-static void build_journal(struct meta_build *b, struct replay_meta *m)
+static void build_journal(struct meta_build *b, struct replay_meta *m,
+			  struct spans *js)
 {
 	ext2_filsys fs = b->fs;
 	uint32_t ino = fs->super->s_journal_inum;
-	struct spans js = { NULL, 0, 0 };
 	struct meta_build jb = *b; /* the same bounds, its own list */
 	struct ext2_inode inode;
 	errcode_t retval;
@@ -178,25 +178,47 @@ static void build_journal(struct meta_build *b, struct replay_meta *m)
 	    ext2fs_read_inode(fs, ino, &inode) ||
 	    !ext2fs_inode_has_valid_blocks2(fs, &inode))
 		return;
-	jb.s = &js;
+	jb.s = js;
 	jb.err = 0;
 	retval = ext2fs_block_iterate3(fs, ino, BLOCK_FLAG_READ_ONLY, NULL,
 				       journal_block, &jb);
 	if (retval || jb.err) {
-		free(js.v);
+		free(js->v);
+		js->v = NULL;
+		js->nr = js->cap = 0;
 		return;
 	}
-	normalize(&js);
-	m->jnl = js.v;
-	m->nr_jnl = js.nr;
 	m->jnl_ino = ino;
+}
+
+/*
+ * Every file but the journal is checked against the metadata and the
+ * journal both: one list of the two makes that one lookup, not two.
+ */
+static errcode_t build_all(struct spans *all, const struct spans *ss,
+			   const struct spans *js)
+{
+	all->nr = all->cap = ss->nr + js->nr;
+	if (!all->nr)
+		return 0;
+	all->v = malloc(all->nr * sizeof(*all->v));
+	if (!all->v)
+		return ENOMEM;
+	if (ss->nr)
+		memcpy(all->v, ss->v, ss->nr * sizeof(*all->v));
+	if (js->nr)
+		memcpy(all->v + ss->nr, js->v, js->nr * sizeof(*all->v));
+	normalize(all);
+	return 0;
 }
 
 errcode_t replay_meta_build(struct esck_replay *r)
 {
 	struct replay_meta *m = &r->meta;
-	struct spans ss = { NULL, 0, 0 };
+	struct spans ss = { NULL, 0, 0 }, js = { NULL, 0, 0 };
+	struct spans all = { NULL, 0, 0 };
 	struct meta_build b;
+	errcode_t retval;
 
 	if (m->built)
 		return 0;
@@ -212,27 +234,51 @@ errcode_t replay_meta_build(struct esck_replay *r)
 		return b.err;
 	}
 	normalize(&ss);
-	m->sys = ss.v;
-	m->nr_sys = ss.nr;
-	build_journal(&b, m);
+	build_journal(&b, m, &js);
+	retval = build_all(&all, &ss, &js);
+	free(js.v);
+	if (retval) {
+		free(ss.v);
+		m->jnl_ino = 0;
+		return retval;
+	}
+	m->sys.v = ss.v;
+	m->sys.nr = ss.nr;
+	m->sys.hint = 0;
+	m->all.v = all.v;
+	m->all.nr = all.nr;
+	m->all.hint = 0;
 	m->built = 1;
 	return 0;
 }
 
 void replay_meta_free(struct esck_replay *r)
 {
-	free(r->meta.sys);
-	free(r->meta.jnl);
+	free(r->meta.sys.v);
+	free(r->meta.all.v);
 	memset(&r->meta, 0, sizeof(r->meta));
 }
 
-/* Whether [blk, end) meets one of the n sorted, disjoint intervals of v. */
-static int overlaps(const struct replay_span *v, size_t n, uint64_t blk,
-		    uint64_t end)
+/*
+ * Whether [blk, end) meets one of z's intervals.  Only the first interval
+ * ending after blk can: the lo with v[lo - 1].end <= blk < v[lo].end, ends
+ * increasing.  The last answer, z->hint, brackets the search on either
+ * side of it, and closes it at once when blk is in the same gap again.
+ */
+static int overlaps(struct replay_zone *z, uint64_t blk, uint64_t end)
 {
-	size_t lo = 0, hi = n;
+	const struct replay_span *v = z->v;
+	size_t h = z->hint, lo = 0, hi = z->nr;
 
-	/* The first interval ending after blk: the only one that can meet it. */
+	if (h && v[h - 1].end > blk) {
+		hi = h - 1;
+	} else {
+		lo = h;
+		if (h < z->nr && v[h].end <= blk)
+			lo = h + 1;
+		else
+			hi = h;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -241,19 +287,18 @@ static int overlaps(const struct replay_span *v, size_t n, uint64_t blk,
 		else
 			hi = mid;
 	}
-	return lo < n && v[lo].start < end;
+	z->hint = lo;
+	return lo < z->nr && v[lo].start < end;
 }
 
-int replay_meta_overlaps(const struct esck_replay *r, uint32_t ino,
-			 uint64_t blk, uint64_t len)
+int replay_meta_overlaps(struct esck_replay *r, uint32_t ino, uint64_t blk,
+			 uint64_t len)
 {
-	const struct replay_meta *m = &r->meta;
+	struct replay_meta *m = &r->meta;
 	uint64_t end = blk + len < blk ? UINT64_MAX : blk + len;
 
 	if (!len)
 		return 0;
-	if (overlaps(m->sys, m->nr_sys, blk, end))
-		return 1;
 	/* The journal's blocks are its own, as in the kernel's check. */
-	return ino != m->jnl_ino && overlaps(m->jnl, m->nr_jnl, blk, end);
+	return overlaps(ino == m->jnl_ino ? &m->sys : &m->all, blk, end);
 }
