@@ -68,7 +68,7 @@ static int valid_type(unsigned int type)
 }
 
 /* EINVAL unless [lblk, lblk + len) and pblk describe a legal entry; len > 0. */
-static int validate(uint32_t lblk, uint32_t len, uint64_t pblk, unsigned int type)
+static inline int validate(uint32_t lblk, uint32_t len, uint64_t pblk, unsigned int type)
 {
 	if (!valid_type(type))
 		return EINVAL;
@@ -394,19 +394,18 @@ static int cache_conflicts(const struct es_node *n, uint32_t lblk, uint64_t pblk
 	return 0;
 }
 
-int es_cache_extent(struct es_tree *t, uint32_t lblk, uint32_t len,
-		    uint64_t pblk, unsigned int type, struct es_extent *conflict)
+/*
+ * es_cache_extent() where the range may meet entries: no conflict in it,
+ * then fill its gaps.  Out of line, so that the append in es_cache_extent()
+ * does not pay for the registers this needs.
+ */
+static __attribute__((noinline)) int cache_fill(struct es_tree *t, uint32_t lblk,
+						uint32_t end, uint64_t pblk,
+						unsigned int type,
+						struct es_extent *conflict)
 {
 	struct es_node *n;
-	uint32_t end, cur, gap_end;
-
-	if (type == ES_DELAYED)
-		return EINVAL;
-	if (len == 0)
-		return valid_type(type) ? 0 : EINVAL;
-	if (validate(lblk, len, pblk, type))
-		return EINVAL;
-	end = lblk + len - 1;
+	uint32_t cur, gap_end;
 
 	for (n = es_tree_search(t, lblk); n && n->lblk <= end; n = node_next(n)) {
 		if (cache_conflicts(n, lblk, pblk, type)) {
@@ -436,6 +435,84 @@ int es_cache_extent(struct es_tree *t, uint32_t lblk, uint32_t len,
 		cur = gap_end + 1;
 	}
 	es_enforce_limit(t->cache, t);
+	return 0;
+}
+
+/*
+ * es_cache_extent() past the last entry when the append below cannot do it:
+ * es_tree_search() would find nothing, so this is all the general path does.
+ * probe is the entry to cache; a HOLE's pblk is ignored by insert_merge().
+ */
+static __attribute__((noinline)) int cache_insert(struct es_tree *t,
+						  const struct es_node *probe)
+{
+	if (insert_merge(t, probe->lblk, probe->len, node_pblk(probe),
+			 node_type(probe), NULL) == ENOMEM)
+		t->cache->st.dropped++;
+	es_enforce_limit(t->cache, t);
+	return 0;
+}
+
+/* es_enforce_limit() where it is the last call: a jump, not a call to return from. */
+static __attribute__((noinline)) int cache_limit(struct es_cache *c, struct es_tree *t)
+{
+	es_enforce_limit(c, t);
+	return 0;
+}
+
+/*
+ * An in-order load calls this a million times for one file, always past the
+ * last entry, where nothing can conflict and the range is one gap: that is
+ * insert_merge()'s rightmost case, done here without the searches and the
+ * calls around it.  It only merges, or appends to a pending list whose tree
+ * is already on the reclaim list; it calls nothing on its way, so that it
+ * saves no registers, and every other case goes the general way.  test-es.c
+ * replays loads through es_insert(), which never comes here, and wants the
+ * same entries, cached entry and counters.
+ */
+int es_cache_extent(struct es_tree *t, uint32_t lblk, uint32_t len,
+		    uint64_t pblk, unsigned int type, struct es_extent *conflict)
+{
+	struct es_node *last, *n, probe;
+	struct es_cache *c;
+
+	/* DELAYED is never on disk: EINVAL whatever len says */
+	if (type != ES_WRITTEN && type != ES_UNWRITTEN && type != ES_HOLE)
+		return EINVAL;
+	if (len == 0)
+		return 0;
+	if (validate(lblk, len, pblk, type))
+		return EINVAL;
+	last = t->rightmost;
+	c = t->cache;
+	if (last && lblk <= node_end(last))
+		return cache_fill(t, lblk, lblk + len - 1, pblk, type, conflict);
+
+	node_set(&probe, lblk, len, pblk, type);
+	if (last && nodes_mergeable(last, &probe)) {
+		last->len += len;
+		t->cache_es = last;
+	} else if (t->pending && t->shk_nr && (n = es_node_alloc_bump(c))) {
+		n->rb.parent_color = 0;
+		n->rb.left = n->rb.right = NULL;
+		n->lblk = lblk;
+		n->len = len;
+		n->pblk_status = probe.pblk_status;
+		last->rb.right = &n->rb;
+		t->pending_nr++;
+		t->rightmost = n;
+		/* es_account_link() of a droppable entry, the tree already listed */
+		t->all_nr++;
+		t->shk_nr++;
+		c->st.entries++;
+		c->st.reclaimable++;
+		t->cache_es = n;
+	} else {
+		return cache_insert(t, &probe);
+	}
+	/* without a limit es_enforce_limit() returns at once */
+	if (c->max_entries || c->max_bytes)
+		return cache_limit(c, t);
 	return 0;
 }
 

@@ -150,4 +150,24 @@ void es_slab_free(void *priv, void *obj);
 uint64_t es_slab_footprint(void *priv);
 int es_slab_free_all(void *priv, uint64_t n);
 
+/*
+ * What es_node_alloc() would return when that is the next object of the
+ * chunk the cache's own slab is carving (no fault injection, no freed object
+ * to reuse first), counted as it counts it; otherwise NULL and nothing done.
+ * In line, for the loads that take a million entries one after the other.
+ */
+static inline struct es_node *es_node_alloc_bump(struct es_cache *c)
+{
+	struct es_slab *s = &c->slab;
+	char *obj = s->bump;
+
+	if (c->fault || c->alloc.alloc != es_slab_alloc || c->alloc.priv != s ||
+	    s->free_list || obj == s->bump_end)
+		return NULL;
+	c->st.alloc_attempts++;
+	s->bump = obj + ES_ENTRY_SIZE;
+	s->live++;
+	return (struct es_node *)(void *)obj;
+}
+
 #endif /* ESCK_ES_INT_H */

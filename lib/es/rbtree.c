@@ -264,27 +264,49 @@ void es_rb_insert_after(struct es_rb_node *pos, struct es_rb_node *n,
  * more, so the levels above red_depth are full: those nodes are black, and
  * the partial bottom level, if any, red.  Each path then counts red_depth
  * black nodes and no red node has a red child.
+ *
+ * n >= 1.  Only left subtrees recurse: a right subtree is the next turn of
+ * the loop, and an empty one is no call at all, which more than halves the
+ * cost of settling a bulk load.
  */
 static struct es_rb_node *build(struct es_rb_node **cursor, size_t n,
 				unsigned int depth, unsigned int red_depth)
 {
-	struct es_rb_node *left, *node;
+	struct es_rb_node *root = NULL, *parent = NULL, *left, *node;
 	size_t nleft;
 
-	if (!n)
-		return NULL;
-	nleft = (n - 1) / 2;
-	left = build(cursor, nleft, depth + 1, red_depth);
-	node = *cursor;
-	*cursor = node->right;
-	node->parent_color = depth == red_depth ? ES_RB_RED : ES_RB_BLACK;
-	node->left = left;
-	if (left)
-		left->parent_color |= (uintptr_t)node;
-	node->right = build(cursor, n - 1 - nleft, depth + 1, red_depth);
-	if (node->right)
-		node->right->parent_color |= (uintptr_t)node;
-	return node;
+	for (;;) {
+		nleft = (n - 1) / 2;
+		if (nleft > 1) {
+			left = build(cursor, nleft, depth + 1, red_depth);
+		} else if (nleft) {
+			/* a leaf, a quarter of all nodes: no call */
+			left = *cursor;
+			*cursor = left->right;
+			left->parent_color = depth + 1 == red_depth ? ES_RB_RED : ES_RB_BLACK;
+			left->left = left->right = NULL;
+		} else {
+			left = NULL;
+		}
+		node = *cursor;
+		*cursor = node->right;
+		node->parent_color = (uintptr_t)parent |
+				     (depth == red_depth ? ES_RB_RED : ES_RB_BLACK);
+		node->left = left;
+		if (left)
+			left->parent_color |= (uintptr_t)node;
+		if (parent)
+			parent->right = node;
+		else
+			root = node;
+		n -= nleft + 1;
+		if (!n) {
+			node->right = NULL;
+			return root;
+		}
+		parent = node;
+		depth++;
+	}
 }
 
 struct es_rb_node *es_rb_build(struct es_rb_node *first, size_t n)
@@ -294,7 +316,7 @@ struct es_rb_node *es_rb_build(struct es_rb_node *first, size_t n)
 	while (((size_t)2 << full) - 1 <= n)
 		full++;
 	/* full: the number of complete levels; nodes below them are red. */
-	return build(&first, n, 0, full);
+	return n ? build(&first, n, 0, full) : NULL;
 }
 
 /* Black height of the subtree, or -1 after writing the first violation found. */

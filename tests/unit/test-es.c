@@ -2,9 +2,11 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "es.h"
+#include "es_int.h"	/* the append test compares cached pointers and pending lists */
 #include "es-util.h"
 #include "tap.h"
 
@@ -1129,6 +1131,253 @@ static void test_bulk_load(void)
 	es_cache_release(&c);
 }
 
+/* ---- es_cache_extent()'s own append against the general insert ---- */
+
+/*
+ * es_cache_extent() past the last entry (an in-order load) takes a path of
+ * its own; es_insert() of the same facts there takes the general one, and
+ * is what es_cache_extent() did before.  Both must leave the same entries,
+ * cached entry, pending list and every counter, whatever the allocator,
+ * faults, limits and the neighbours do in between.
+ */
+enum {
+	AP_FAULT_EVERY	= 0x001,	/* every:7 */
+	AP_FAULT_RATE	= 0x002,	/* rate:0.2 */
+	AP_LIMIT	= 0x004,	/* 1500 entries */
+	AP_BYTES	= 0x008,	/* about 1200 entries' worth of bytes */
+	AP_LOOKUP	= 0x010,	/* lookups now and then: settles, REFERENCED */
+	AP_DELAYED	= 0x020,	/* must-keep entries among the appends */
+	AP_EMPTY	= 0x040,	/* the tree emptied now and then */
+	AP_FREED	= 0x080,	/* removals in the other tree: a free list */
+	AP_HEAP		= 0x100,	/* not the cache's own slab */
+};
+
+struct ap_side {
+	struct es_cache c;
+	struct es_fault f;
+	struct es_tree t, other;
+};
+
+static void *ap_heap_alloc(void *priv)
+{
+	(void)priv;
+	return malloc(ES_ENTRY_SIZE);
+}
+
+static void ap_heap_free(void *priv, void *obj)
+{
+	(void)priv;
+	free(obj);
+}
+
+static void ap_init(struct ap_side *s, unsigned int flags)
+{
+	static const struct es_allocator heap = {
+		.alloc = ap_heap_alloc, .free = ap_heap_free,
+	};
+	uint32_t i;
+
+	memset(s, 0, sizeof(*s));
+	es_cache_init(&s->c);
+	if (flags & AP_HEAP) {
+		/* the slab keeps a chunk to carve: the heap must still be used */
+		es_tree_init(&s->c, &s->t, 1);
+		for (i = 0; i < 100; i++)
+			es_insert(&s->t, 2 * i, 1, 0, ES_HOLE);
+		es_tree_release(&s->t);
+		es_cache_set_allocator(&s->c, &heap);
+	}
+	if (flags & AP_FAULT_EVERY)
+		es_fault_init(&s->f, ES_FAULT_EVERY, 7, 0, 0);
+	if (flags & AP_FAULT_RATE)
+		es_fault_init(&s->f, ES_FAULT_RATE, 0, 0.2, 11);
+	if (flags & (AP_FAULT_EVERY | AP_FAULT_RATE))
+		es_cache_set_fault(&s->c, &s->f);
+	es_tree_init(&s->c, &s->other, 2);
+	for (i = 0; i < 500; i++)
+		es_insert(&s->other, 3 * i, 2, 9000 + 3 * i, ES_WRITTEN);
+	es_tree_init(&s->c, &s->t, 1);
+	if (flags & AP_LIMIT)
+		es_cache_set_limit(&s->c, 1500, 0);
+	if (flags & AP_BYTES)
+		es_cache_set_limit(&s->c, 0, 1200 * ES_ENTRY_SIZE + 39);
+}
+
+static void ap_release(struct ap_side *s)
+{
+	es_tree_release(&s->t);
+	es_tree_release(&s->other);
+	es_cache_release(&s->c);
+}
+
+static int64_t ap_lblk(const struct es_node *n)
+{
+	return n ? (int64_t)n->lblk : -1;
+}
+
+#define AP_STATS(X) X(entries) X(reclaimable) X(trees) X(trees_on_list) X(bytes) \
+	X(footprint) X(hits) X(misses) X(alloc_attempts) X(alloc_failures) \
+	X(alloc_retries) X(dropped) X(lost) X(conflicts) X(shrink_calls) \
+	X(shrink_scanned) X(shrunk) X(max_tree_id) X(max_tree_entries)
+
+/* 0 if a (appended) and b (inserted) are the same; with dump, entry for entry. */
+static int ap_same(const struct ap_side *a, const struct ap_side *b, int dump,
+		   char *why, size_t whylen)
+{
+	static struct es_extent ea[16384], eb[16384];
+	struct es_stats sa, sb;
+	size_t na, nb, i;
+	char x[128], y[128];
+
+	es_cache_stats(&a->c, &sa);
+	es_cache_stats(&b->c, &sb);
+#define AP_CMP(f) \
+	if (sa.f != sb.f) { \
+		snprintf(why, whylen, "stats." #f ": %" PRIu64 " appended, %" PRIu64 " inserted", \
+			 sa.f, sb.f); \
+		return -1; \
+	}
+	AP_STATS(AP_CMP)
+#undef AP_CMP
+	if (a->f.attempts != b->f.attempts || a->f.failures != b->f.failures) {
+		snprintf(why, whylen, "fault attempts/failures %" PRIu64 "/%" PRIu64
+			 " appended, %" PRIu64 "/%" PRIu64 " inserted", a->f.attempts,
+			 a->f.failures, b->f.attempts, b->f.failures);
+		return -1;
+	}
+	if (ap_lblk(a->t.cache_es) != ap_lblk(b->t.cache_es) ||
+	    ap_lblk(a->t.rightmost) != ap_lblk(b->t.rightmost)) {
+		snprintf(why, whylen, "cached/rightmost entry at %" PRId64 "/%" PRId64
+			 " appended, %" PRId64 "/%" PRId64 " inserted",
+			 ap_lblk(a->t.cache_es), ap_lblk(a->t.rightmost),
+			 ap_lblk(b->t.cache_es), ap_lblk(b->t.rightmost));
+		return -1;
+	}
+	if (!a->t.pending != !b->t.pending || !a->t.root != !b->t.root ||
+	    a->t.pending_nr != b->t.pending_nr || a->t.all_nr != b->t.all_nr ||
+	    a->t.shk_nr != b->t.shk_nr || a->t.shrink_lblk != b->t.shrink_lblk ||
+	    a->other.shrink_lblk != b->other.shrink_lblk) {
+		snprintf(why, whylen, "tree state: pending %" PRIu64 " built %d entries %" PRIu64
+			 "/%" PRIu64 " appended, pending %" PRIu64 " built %d entries %" PRIu64
+			 "/%" PRIu64 " inserted", a->t.pending_nr, !!a->t.root, a->t.all_nr,
+			 a->t.shk_nr, b->t.pending_nr, !!b->t.root, b->t.all_nr, b->t.shk_nr);
+		return -1;
+	}
+	if (!dump)
+		return 0;
+	na = tu_dump(&a->t, ea, sizeof(ea) / sizeof(ea[0]));
+	nb = tu_dump(&b->t, eb, sizeof(eb) / sizeof(eb[0]));
+	for (i = 0; i < na && i < nb && i < sizeof(ea) / sizeof(ea[0]); i++)
+		if (ea[i].lblk != eb[i].lblk || ea[i].len != eb[i].len ||
+		    ea[i].pblk != eb[i].pblk || ea[i].status != eb[i].status) {
+			snprintf(why, whylen, "entry %zu: %s appended, %s inserted", i,
+				 tu_fmt(&ea[i], x, sizeof(x)), tu_fmt(&eb[i], y, sizeof(y)));
+			return -1;
+		}
+	if (na != nb) {
+		snprintf(why, whylen, "%zu entries appended, %zu inserted", na, nb);
+		return -1;
+	}
+	if (tu_check(&a->t, why, whylen) || tu_check(&b->t, why, whylen) ||
+	    tu_check(&a->other, why, whylen) || tu_check(&b->other, why, whylen))
+		return -1;
+	return 0;
+}
+
+/* The same seeded in-order load through both paths; -1, or the step they part. */
+static long ap_run(unsigned int flags, uint64_t seed, uint32_t steps,
+		   char *why, size_t whylen)
+{
+	static const unsigned int types[] = { ES_WRITTEN, ES_UNWRITTEN, ES_HOLE };
+	static struct ap_side a, b;
+	uint64_t rng = seed, pblk = 1000;
+	unsigned int type = ES_WRITTEN;
+	uint32_t lblk = 0, len, i;
+	long bad = -1;
+	int ra, rb;
+
+	ap_init(&a, flags);
+	ap_init(&b, flags);
+	for (i = 0; i < steps && bad < 0; i++) {
+		/* mostly adjacent and contiguous, so that about half merge */
+		if (tu_below(&rng, 3) == 0)
+			lblk += 1 + (uint32_t)tu_below(&rng, 4);
+		if (tu_below(&rng, 3) == 0)
+			type = types[tu_below(&rng, 3)];
+		if (tu_below(&rng, 4) == 0)
+			pblk += 1 + tu_below(&rng, 100);
+		len = 1 + (uint32_t)tu_below(&rng, 8);
+		ra = es_cache_extent(&a.t, lblk, len, pblk, type, NULL);
+		rb = es_insert(&b.t, lblk, len, pblk, type);
+		lblk += len;
+		pblk += len;
+		if (ra || rb) {
+			snprintf(why, whylen, "returned %d appended, %d inserted", ra, rb);
+			bad = i;
+			break;
+		}
+		if ((flags & AP_DELAYED) && i % 400 == 3) {
+			es_insert(&a.t, lblk, 2, 0, ES_DELAYED);
+			es_insert(&b.t, lblk, 2, 0, ES_DELAYED);
+			lblk += 2 + (uint32_t)tu_below(&rng, 2);
+		}
+		if ((flags & AP_LOOKUP) && i % 700 == 699) {
+			struct es_extent e;
+			uint32_t at = (uint32_t)tu_below(&rng, lblk);
+
+			es_lookup(&a.t, at, &e, NULL);
+			es_lookup(&b.t, at, &e, NULL);
+		}
+		if ((flags & AP_EMPTY) && i % 900 == 899) {
+			es_remove(&a.t, 0, lblk);
+			es_remove(&b.t, 0, lblk);
+		}
+		if ((flags & AP_FREED) && i % 300 == 150) {
+			/* now and then a third of the other tree, else a few entries */
+			uint32_t at = (uint32_t)tu_below(&rng, 1500);
+			uint32_t n = i % 3000 == 150 ? 500 : 4;
+
+			es_remove(&a.other, at, n);
+			es_remove(&b.other, at, n);
+		}
+		if (ap_same(&a, &b, i % 250 == 0 || i + 1 == steps, why, whylen))
+			bad = i;
+	}
+	ap_release(&a);
+	ap_release(&b);
+	return bad;
+}
+
+static void test_append_matches_insert(void)
+{
+	static const struct {
+		unsigned int flags;
+		const char *what;
+	} runs[] = {
+		{ 0, "a plain load" },
+		{ AP_DELAYED, "DELAYED entries among the appends" },
+		{ AP_LOOKUP, "lookups settle the tree midway" },
+		{ AP_EMPTY, "the tree emptied and loaded again" },
+		{ AP_FREED, "freed entries to reuse first" },
+		{ AP_FAULT_EVERY, "fault every:7" },
+		{ AP_FAULT_RATE | AP_FREED, "fault rate:0.2, freed entries" },
+		{ AP_LIMIT, "an entry limit" },
+		{ AP_BYTES, "a byte limit" },
+		{ AP_HEAP, "another allocator" },
+		{ AP_LIMIT | AP_DELAYED | AP_EMPTY | AP_FAULT_RATE, "all of it" },
+	};
+	char why[512];
+	size_t i;
+	long bad;
+
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		why[0] = '\0';
+		bad = ap_run(runs[i].flags, 1000 + i, 8000, why, sizeof(why));
+		if (!ok(bad < 0, "append vs insert: %s", runs[i].what))
+			diag("step %ld: %s", bad, why);
+	}
+}
+
 /* ---- fault specs ---- */
 
 static void test_fault_parse(void)
@@ -1213,6 +1462,7 @@ int main(void)
 	test_counters();
 	test_many_trees();
 	test_bulk_load();
+	test_append_matches_insert();
 	test_fault_parse();
 	return done();
 }
