@@ -492,7 +492,8 @@ int es_cache_extent(struct es_tree *t, uint32_t lblk, uint32_t len,
 	if (last && nodes_mergeable(last, &probe)) {
 		last->len += len;
 		t->cache_es = last;
-	} else if (t->pending && t->shk_nr && (n = es_node_alloc_bump(c))) {
+	} else if (last && t->pending && t->shk_nr &&
+		   (n = es_node_alloc_bump(c))) {
 		n->rb.parent_color = 0;
 		n->rb.left = n->rb.right = NULL;
 		n->lblk = lblk;
