@@ -1264,9 +1264,8 @@ static int visible_slot(struct txio_private *p, io_channel io, uint64_t blk)
 
 	if (!p->cache_slots || (uint64_t)io->block_size != p->cache_bs)
 		return -1;
-	if (p->nr_dirty && p->gbs == p->cache_bs && dirty_find(p, blk))
-		return -1;
-	if (p->nr_dirty && p->gbs != p->cache_bs)
+	/* A group of another block size: its blocks cannot be looked up. */
+	if (p->nr_dirty && (p->gbs != p->cache_bs || dirty_find(p, blk)))
 		return -1;
 	for (i = 0; i < p->nr_pend; i++)
 		if (p->pend[i].off < off + p->cache_bs &&
