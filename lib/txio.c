@@ -75,10 +75,15 @@ struct txio_private {
 	size_t nr_dirty, cap_dirty;
 	uint32_t *dhash; /* index + 1 into dirty, 0 if empty */
 	size_t dhash_cap;
+	/* txio_group_order(): the write-out's order, by rank then block. */
+	int (*rank)(void *arg, uint64_t blk, const void *data,
+		    const void *before);
+	void *rank_arg;
 };
 
 struct txio_dirty {
 	uint64_t blk; /* in gbs units */
+	int rank;     /* set for the write-out */
 	char *data;   /* the block as the group left it */
 	char *before; /* the block as the image held it before the group */
 };
@@ -95,6 +100,7 @@ struct txio_dirty {
 static io_manager backing; /* NULL: unix_io_manager */
 static uint64_t fail_nth, fail_read_nth;
 static uint64_t writes_seen, reads_seen;
+static int faults_held; /* txio_fault_hold(): nothing counted, nothing failed */
 
 /*
  * A group's failed write: the first later write over the same bytes fails
@@ -131,9 +137,25 @@ uint64_t txio_reads_seen(void)
 	return reads_seen;
 }
 
+int txio_fault_hold(int hold)
+{
+	int was = faults_held;
+
+	faults_held = hold;
+	return was;
+}
+
+void txio_fault_set_seen(uint64_t reads, uint64_t writes)
+{
+	reads_seen = reads;
+	writes_seen = writes;
+}
+
 /* Counts one write; nonzero if it is the one the test wants to fail. */
 static int fault_now(void)
 {
+	if (faults_held)
+		return 0;
 	writes_seen++;
 	return fail_nth && writes_seen == fail_nth;
 }
@@ -141,6 +163,8 @@ static int fault_now(void)
 /* Counts one write of [off, off + len); nonzero if it must fail. */
 static int write_fails(uint64_t off, uint64_t len, int group)
 {
+	if (faults_held)
+		return 0;
 	if (fault_now()) {
 		bad_off = off;
 		bad_len = group ? len : 0;
@@ -156,6 +180,8 @@ static int write_fails(uint64_t off, uint64_t len, int group)
 /* The same for reads. */
 static int read_fault_now(void)
 {
+	if (faults_held)
+		return 0;
 	reads_seen++;
 	return fail_read_nth && reads_seen == fail_read_nth;
 }
@@ -663,6 +689,8 @@ static int dirty_cmp(const void *a, const void *b)
 {
 	const struct txio_dirty *x = a, *y = b;
 
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	return x->blk < y->blk ? -1 : x->blk > y->blk;
 }
 
@@ -684,11 +712,17 @@ static errcode_t group_flush(struct txio_private *p)
 
 	if (!p->nr_dirty)
 		return 0;
+	for (i = 0; i < p->nr_dirty; i++)
+		p->dirty[i].rank = p->rank ? p->rank(p->rank_arg, p->dirty[i].blk,
+						     p->dirty[i].data,
+						     p->dirty[i].before)
+					   : 0;
 	qsort(p->dirty, p->nr_dirty, sizeof(*p->dirty), dirty_cmp);
 	run = malloc(TXIO_RUN_BLOCKS * g);
 	for (i = 0; i < p->nr_dirty && !retval; i = j) {
 		for (j = i + 1; run && j < p->nr_dirty &&
 				j - i < TXIO_RUN_BLOCKS &&
+				p->dirty[j].rank == p->dirty[j - 1].rank &&
 				p->dirty[j].blk == p->dirty[j - 1].blk + 1;
 		     j++)
 			memcpy(run + (j - i) * g, p->dirty[j].data, g);
@@ -1229,6 +1263,33 @@ errcode_t txio_group_end(io_channel io)
 	retval = group_flush(p);
 	p->group = 0;
 	return retval;
+}
+
+void txio_group_order(io_channel io,
+		      int (*rank)(void *arg, uint64_t blk, const void *data,
+				  const void *before),
+		      void *arg)
+{
+	struct txio_private *p = priv_of(io);
+
+	if (p) {
+		p->rank = rank;
+		p->rank_arg = arg;
+	}
+}
+
+errcode_t txio_group_drop(io_channel io)
+{
+	struct txio_private *p = priv_of(io);
+
+	if (!p)
+		return EXT2_ET_BAD_MAGIC;
+	if (p->in_tx)
+		return EBUSY;
+	/* Nothing of a group reaches the image before its write-out. */
+	dirty_drop(p);
+	p->group = 0;
+	return 0;
 }
 
 uint64_t txio_group_bytes(io_channel io)

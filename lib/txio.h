@@ -78,6 +78,23 @@ errcode_t txio_rewrite(io_channel io, uint64_t off, uint32_t len);
 errcode_t txio_group_begin(io_channel io);
 errcode_t txio_group_flush(io_channel io);
 errcode_t txio_group_end(io_channel io);
+/*
+ * The order of a group's write-out, for a process killed inside it: the
+ * blocks by rank, lowest first, and by number within a rank (adjacent
+ * blocks of one rank in one write).  rank() is given each block's number
+ * (of the group's block size), what the group leaves in it and what the
+ * image holds.  NULL, the default, ranks every block alike: block order.
+ */
+void txio_group_order(io_channel io,
+		      int (*rank)(void *arg, uint64_t blk, const void *data,
+				  const void *before),
+		      void *arg);
+/*
+ * Leave group commit without writing anything: the group's held writes
+ * are dropped, and reads see the image as it was before its first
+ * transaction (the group reaches the image only at its write-out).
+ */
+errcode_t txio_group_drop(io_channel io);
 /* Bytes the group holds (not counting the before-images). */
 uint64_t txio_group_bytes(io_channel io);
 int txio_group_full(io_channel io);
@@ -118,5 +135,14 @@ uint64_t txio_writes_seen(void);
  */
 void txio_set_fail_read(uint64_t nth);
 uint64_t txio_reads_seen(void);
+/*
+ * While held, no read or write is counted and none fails.  For a group
+ * redone op by op after one of its ops failed: the ops before that one
+ * are redone held, then the counts are set back to where they stood when
+ * it first began, so that it meets the same fault again.  Returns whether
+ * they were held.
+ */
+int txio_fault_hold(int hold);
+void txio_fault_set_seen(uint64_t reads, uint64_t writes);
 
 #endif /* ESCK_TXIO_H */

@@ -446,6 +446,83 @@ static void group(void)
 	   "group: a close writes the group out");
 }
 
+/* A block's first byte, the larger first. */
+static int rank_desc(void *arg, uint64_t blk, const void *data,
+		     const void *before)
+{
+	(void)arg;
+	(void)blk;
+	(void)before;
+	return -(int)((const unsigned char *)data)[0];
+}
+
+/*
+ * The write-out's order by rank (told by which write a fault falls on:
+ * the retry of that one fails too), a group dropped unwritten, and faults
+ * held and wound back.
+ */
+static void group_order(void)
+{
+	char path[512];
+	io_channel io;
+	uint64_t w0;
+	errcode_t err;
+
+	snprintf(path, sizeof(path), "%s/order", dir);
+	if (sh("head -c 16384 /dev/zero >%s", path) ||
+	    txio_io_manager->open(path, IO_FLAG_RW, &io)) {
+		ok(0, "order: open");
+		return;
+	}
+	io_channel_set_blksize(io, 1024);
+	txio_set_fail_write(0);
+	txio_set_fail_read(0);
+	txio_group_begin(io);
+	txio_group_order(io, rank_desc, NULL);
+	tx(io, 1, 'A', 2, 'B', 3, 'Z', -1);
+	w0 = txio_writes_seen();
+	err = txio_group_flush(io);
+	w0 = txio_writes_seen() - w0;
+	ok(!err && w0 == 3 && file_block_is(path, 1, 'A') &&
+		   file_block_is(path, 2, 'B') && file_block_is(path, 3, 'Z'),
+	   "order: adjacent blocks of three ranks in %llu writes",
+	   (unsigned long long)w0);
+	tx(io, 5, 'A', 9, 'Z', -1);
+	txio_set_fail_write(1);
+	err = txio_group_flush(io);
+	ok(err == EIO && file_block_is(path, 5, 0) && file_block_is(path, 9, 0),
+	   "order: the first write fails, nothing is left written");
+	tx(io, 5, 'A', -1);
+	ok(!txio_group_flush(io) && file_block_is(path, 5, 'A'),
+	   "order: the lower rank's block was not that write");
+	tx(io, 9, 'Z', -1);
+	err = txio_group_flush(io);
+	tx(io, 9, 'Z', -1);
+	ok(err == EIO && !txio_group_flush(io) && file_block_is(path, 9, 'Z'),
+	   "order: the higher rank's block, 9, was: its retry failed once");
+	txio_set_fail_write(0);
+
+	tx(io, 7, 'Q', 8, 'R', -1);
+	ok(!txio_group_drop(io) && txio_group_bytes(io) == 0 &&
+		   reads(io, 7, 0) && reads(io, 8, 0) && file_block_is(path, 7, 0),
+	   "order: a dropped group writes nothing, and reads see the image");
+	tx(io, 7, 'Q', -1);
+	ok(file_block_is(path, 7, 'Q'),
+	   "order: after a drop, a commit writes at once");
+
+	txio_set_fail_read(2);
+	txio_fault_hold(1);
+	ok(reads(io, 7, 'Q') && reads(io, 7, 'Q') && txio_reads_seen() == 0,
+	   "order: held faults count no read and fail none");
+	ok(txio_fault_hold(0) == 1 && reads(io, 7, 'Q') && !reads(io, 7, 'Q'),
+	   "order: released, the second read fails");
+	txio_fault_set_seen(1, 0);
+	ok(!reads(io, 7, 'Q') && reads(io, 7, 'Q'),
+	   "order: wound back a read, it fails again, once");
+	txio_set_fail_read(0);
+	io_channel_close(io);
+}
+
 /*
  * Five blocks of one cache set (4096 slots of 1 KiB, 4 ways: blocks 1024
  * apart), read in turn so that each read evicts: every read returns the
@@ -674,6 +751,7 @@ int main(void)
 	}
 	channel();
 	group();
+	group_order();
 	cache_ways();
 	marks();
 	cache_model();
