@@ -44,6 +44,7 @@ errcode_t replay_fs_open(struct esck_replay *r)
 		retval = replay_bitmap_track(r);
 		if (retval)
 			goto out_close;
+		txio_group_order(r->fs->io, replay_write_rank, r);
 	}
 	return 0;
 
@@ -1084,24 +1085,38 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 		if (grouped && !r->grp.active &&
 		    replay_group_start(r, i) != 0)
 			grouped = 0;
+		replay_group_op_begin(r, i, grouped);
 		err = tx ? txio_begin(r->fs->io) : 0;
 		if (!err && tx)
 			err = save_pending(r, op);
 		if (!err)
 			err = run_op(r, op, &noop);
 		if (!err && tx)
-			err = replay_flush(r);
+			err = grouped ? replay_group_op_flush(r) : replay_flush(r);
 		if (!err && tx)
 			err = txio_commit(r->fs->io);
+		if (!err && tx && grouped)
+			replay_group_op_done(r);
 		if (err && tx && grouped) {
 			/*
 			 * The group's earlier ops are written out before this
 			 * one is rolled back and told; one that failed only
-			 * for the group's memory is tried again alone.
+			 * for the group's memory is tried again alone.  If its
+			 * half cannot be told from what they left to write,
+			 * the group is redone op by op up to it instead.
 			 */
 			full = txio_group_full(r->fs->io);
 			replay_release_reserve(r);
 			(void)txio_rollback(r->fs->io);
+			if (replay_group_tainted(r)) {
+				retval = replay_group_redo(r, i);
+				if (retval) {
+					r->cur = NULL;
+					break;
+				}
+				i = r->grp.start;
+				continue;
+			}
 			settled = settle(r, &i, &retval);
 			if (settled < 0)
 				break;
@@ -1168,6 +1183,11 @@ errcode_t esck_replay_run(struct esck_replay *r, const struct esck_script *s,
 		}
 		if (replay_group_due(r) && settle(r, &i, &retval) < 0)
 			break;
+	}
+	if (r->grp.redo) {
+		/* Stopped before the op the redo was for. */
+		(void)txio_fault_hold(0);
+		r->grp.redo = 0;
 	}
 	/*
 	 * xfs_io's exit closes the files; the unmount writes the rest back.

@@ -35,8 +35,13 @@ static void mark_group(struct esck_replay *r, dgrp_t g)
 
 static void on_alloc_stats(ext2_filsys fs, blk64_t blk, int inuse)
 {
+	struct esck_replay *r = fs->priv_data;
+
 	(void)inuse;
-	mark_group(fs->priv_data, ext2fs_group_of_blk2(fs, blk));
+	if (!r)
+		return;
+	r->meta_touched = 1;
+	mark_group(r, ext2fs_group_of_blk2(fs, blk));
 }
 
 static void mark_range(struct esck_replay *r, blk64_t blk, blk_t num)
@@ -66,6 +71,7 @@ static void on_alloc_stats_range(ext2_filsys fs, blk64_t blk, blk_t num, int inu
 	(void)inuse;
 	if (!r || r->bb_own)
 		return;
+	r->meta_touched = 1;
 	if (num)
 		mark_range(r, blk, num);
 	else
@@ -76,6 +82,8 @@ void replay_stats_range(ext2_filsys fs, blk64_t blk, blk_t num, int inuse)
 {
 	struct esck_replay *r = fs->priv_data;
 
+	if (r)
+		r->meta_touched = 1;
 	if (r && r->bb_dirty) {
 		mark_range(r, blk, num);
 		r->bb_own = 1;
@@ -210,6 +218,11 @@ static int groups_known(const struct esck_replay *r)
 	       !(r->fs->flags & EXT2_FLAG_IB_DIRTY) &&
 	       !ext2fs_has_feature_meta_bg(r->fs->super);
 #endif
+}
+
+int replay_flush_deferrable(const struct esck_replay *r)
+{
+	return groups_known(r);
 }
 
 /*

@@ -730,6 +730,9 @@ errcode_t replay_reserve_split(struct esck_replay *r, uint32_t ino,
 	if (need > REPLAY_MAX_RESV)
 		need = REPLAY_MAX_RESV;
 	goal = ext2fs_find_inode_goal(fs, ino, inode, 0);
+	/* ext2fs_new_block2() may initialise a group's bitmap too */
+	if (need)
+		r->meta_touched = 1;
 	for (i = 0; i < need; i++) {
 		retval = ext2fs_new_block2(fs, goal, NULL, &b);
 		if (retval) {

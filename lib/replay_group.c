@@ -6,6 +6,8 @@
 #include "replay_int.h"
 #include "txio.h"
 
+#include <ext2fs/ext3_extents.h> /* after ext2fs.h: it needs its types */
+
 /*
  * One result or divergence of a held op, told once its group has reached
  * the image (a group that fails to is replayed op by op, told again).
@@ -17,6 +19,32 @@ struct replay_event {
 	struct esck_problem problem;
 	int has_problem;
 };
+
+/*
+ * The group's write-out, bottom up, so that a process killed inside it
+ * leaves bitmaps and counters that lag the trees, not a tree that points
+ * at a node not written yet: new extent nodes (nothing on the image points
+ * at them), then the others from the leaves up, then the metadata zone
+ * (inode tables, bitmaps, descriptors, superblock), then the rest
+ * (directory blocks naming an inode).
+ */
+int replay_write_rank(void *arg, uint64_t blk, const void *data,
+		      const void *before)
+{
+	struct esck_replay *r = arg;
+	const struct ext3_extent_header *eh = data, *old = before;
+	unsigned int depth;
+
+	if (ext2fs_le16_to_cpu(eh->eh_magic) == EXT3_EXT_MAGIC) {
+		if (ext2fs_le16_to_cpu(old->eh_magic) != EXT3_EXT_MAGIC)
+			return 0;
+		depth = ext2fs_le16_to_cpu(eh->eh_depth);
+		return 1 + (int)(depth < 8 ? depth : 8);
+	}
+	if (r->meta.built && replay_meta_overlaps(r, r->meta.jnl_ino, blk, 1))
+		return 100;
+	return 200;
+}
 
 int replay_groupable(const struct esck_replay *r, size_t i,
 		     const struct esck_op *op)
@@ -55,6 +83,78 @@ errcode_t replay_group_start(struct esck_replay *r, size_t i)
 	g->cur = r->cur;
 	g->sum = *r->sum;
 	return 0;
+}
+
+void replay_group_op_begin(struct esck_replay *r, size_t i, int grouped)
+{
+	struct replay_group *g = &r->grp;
+
+	if (g->redo && i >= g->redo_op) {
+		txio_fault_set_seen(g->redo_reads, g->redo_writes);
+		(void)txio_fault_hold(0);
+		g->redo = 0;
+	}
+	r->meta_touched = 0;
+	g->flushed = 0;
+	if (!grouped || !g->deferred)
+		return;
+	/* What replay_group_tainted() compares with, should the op fail. */
+	g->op_reads = txio_reads_seen();
+	g->op_writes = txio_writes_seen();
+	memcpy(&g->sb, r->fs->super, sizeof(g->sb));
+}
+
+errcode_t replay_group_op_flush(struct esck_replay *r)
+{
+	if (replay_flush_deferrable(r))
+		return 0;
+	r->grp.flushed = 1;
+	return replay_flush(r);
+}
+
+void replay_group_op_done(struct esck_replay *r)
+{
+	struct replay_group *g = &r->grp;
+
+	/* A flush of its own wrote what the ops before it left too. */
+	if (g->flushed)
+		g->deferred = 0;
+	else
+		g->deferred++;
+}
+
+int replay_group_tainted(const struct esck_replay *r)
+{
+	const struct replay_group *g = &r->grp;
+
+	/*
+	 * Nothing held back: the rolled-back op is all there is to forget,
+	 * and the reopen after the group's write-out forgets it.
+	 */
+	if (!g->deferred)
+		return 0;
+	return r->meta_touched || g->flushed ||
+	       memcmp(&g->sb, r->fs->super, sizeof(g->sb)) != 0;
+}
+
+static errcode_t reload(struct esck_replay *r);
+
+errcode_t replay_group_redo(struct esck_replay *r, size_t i)
+{
+	struct replay_group *g = &r->grp;
+
+	(void)txio_group_drop(r->fs->io);
+	g->active = 0;
+	g->deferred = 0;
+	if (!g->redo) {
+		g->redo = 1;
+		g->redo_op = i;
+		g->redo_reads = g->op_reads;
+		g->redo_writes = g->op_writes;
+	}
+	(void)txio_fault_hold(1);
+	g->solo_until = i + 1;
+	return reload(r);
 }
 
 static struct replay_event *event_new(struct esck_replay *r)
@@ -159,6 +259,30 @@ static errcode_t reload(struct esck_replay *r)
 	return retval;
 }
 
+/*
+ * The held ops' bitmaps, descriptors and superblock, joined to the group
+ * before its write-out.  Not where a test's read fault can fall: these
+ * reads were each op's own before, and the op is long told.
+ */
+static errcode_t flush_deferred(struct esck_replay *r)
+{
+	io_channel io = r->fs->io;
+	int held = txio_fault_hold(1);
+	errcode_t retval;
+
+	r->grp.deferred = 0;
+	retval = txio_begin(io);
+	if (!retval) {
+		retval = replay_flush(r);
+		if (!retval)
+			retval = txio_commit(io);
+		if (retval)
+			(void)txio_rollback(io);
+	}
+	(void)txio_fault_hold(held);
+	return retval;
+}
+
 errcode_t replay_group_settle(struct esck_replay *r, int *rerun)
 {
 	struct replay_group *g = &r->grp;
@@ -168,10 +292,13 @@ errcode_t replay_group_settle(struct esck_replay *r, int *rerun)
 	if (!g->active)
 		return 0;
 	g->active = 0;
-	if (!txio_group_end(r->fs->io)) {
+	retval = g->deferred ? flush_deferred(r) : 0;
+	if (!retval && !txio_group_end(r->fs->io)) {
 		deliver(r);
 		return 0;
 	}
+	if (retval)
+		(void)txio_group_drop(r->fs->io);
 	retval = reload(r);
 	if (retval)
 		return retval;

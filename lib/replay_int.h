@@ -90,6 +90,23 @@ struct replay_group {
 	/* Results and divergences held until the group is on the image. */
 	struct replay_event *ev;
 	size_t nr_ev, cap_ev;
+	/*
+	 * Ops of the group whose bitmap, descriptor and superblock writes
+	 * wait for its write-out (written once for all of them then).
+	 */
+	size_t deferred;
+	/* The op in flight: the superblock and the fault counts as it began. */
+	struct ext2_super_block sb;
+	uint64_t op_reads, op_writes;
+	int flushed; /* it wrote the metadata itself */
+	/*
+	 * A group being redone op by op because op redo_op failed in it
+	 * after changing libext2fs's counters: faults are held until that
+	 * op, which then begins at the counts it first began at.
+	 */
+	int redo;
+	size_t redo_op;
+	uint64_t redo_reads, redo_writes;
 };
 
 #define REPLAY_PAGE_SIZE 4096 /* the kernel's PAGE_SIZE on x86 and most */
@@ -134,6 +151,11 @@ struct esck_replay {
 	unsigned char *desc_dirty;
 	dgrp_t *desc_list;
 	dgrp_t nr_desc;
+	/*
+	 * The op in flight changed the in-memory block bitmap or descriptors
+	 * (or reserved blocks): set by the hooks that note the groups.
+	 */
+	int meta_touched;
 	/* An error of an op that was applied all the same (a short write). */
 	errcode_t late_err;
 	struct replay_meta meta;
@@ -197,10 +219,33 @@ void replay_release_reserve(struct esck_replay *r);
 errcode_t replay_fs_open(struct esck_replay *r);
 
 /* replay_group.c */
+/* txio_group_order()'s rank of a block of the group (r is arg). */
+int replay_write_rank(void *arg, uint64_t blk, const void *data,
+		      const void *before);
 /* Op i may join a group: a removal, and no file has dirty data. */
 int replay_groupable(const struct esck_replay *r, size_t i,
 		     const struct esck_op *op);
 errcode_t replay_group_start(struct esck_replay *r, size_t i);
+/* Before op i runs (grouped or not): the redo's faults, the op's snapshot. */
+void replay_group_op_begin(struct esck_replay *r, size_t i, int grouped);
+/*
+ * After a grouped op's changes: its metadata writes are left to the
+ * group's write-out when replay_flush() can write them then, else done
+ * now.
+ */
+errcode_t replay_group_op_flush(struct esck_replay *r);
+/* After a grouped op committed. */
+void replay_group_op_done(struct esck_replay *r);
+/*
+ * A grouped op failed and was rolled back: nonzero if its half is mixed,
+ * in libext2fs's memory, with metadata the group still has to write.
+ */
+int replay_group_tainted(const struct esck_replay *r);
+/*
+ * Drop the open group unwritten and reload, to redo it op by op from
+ * r->grp.start up to op i, which failed in it (faults held until then).
+ */
+errcode_t replay_group_redo(struct esck_replay *r, size_t i);
 /* The group is due to be written: REPLAY_GROUP_OPS ops or _BYTES held. */
 int replay_group_due(const struct esck_replay *r);
 /*
@@ -313,6 +358,12 @@ void replay_bitmap_release(struct esck_replay *r);
 void replay_stats_range(ext2_filsys fs, blk64_t blk, blk_t num, int inuse);
 /* Write those groups' block bitmaps, and inode bitmaps if dirty. */
 errcode_t replay_bitmap_flush(struct esck_replay *r);
+/*
+ * Whether replay_flush() knows every change since it last ran (the noted
+ * groups' bitmaps and descriptors, the superblock), so that it can write
+ * them later, all at once.
+ */
+int replay_flush_deferrable(const struct esck_replay *r);
 /*
  * What an op changed in the filesystem's own metadata, to the image: the
  * bitmaps, then the descriptor blocks of the noted groups and the primary

@@ -1,5 +1,5 @@
 #!/bin/sh
-# group.sh --- group commit: 600 punches in three groups leave the image per-op replay leaves; a failed group write fails exactly one op
+# group.sh --- group commit: 600 punches in three groups leave the image per-op replay leaves; a failed group write or read fails exactly one op
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/replay/replay-lib.sh"
 test_init
@@ -86,6 +86,51 @@ while :; do
 done
 echo "600 ops write under $n times; $failed of those writes failed in turn"
 test $failed -ge 3 || test_fail "only $failed writes failed"
+
+# Fail the nth read, n spread over the whole run, until the run needs
+# fewer.  A read an op makes meets the fault: mostly after ops of its group
+# whose bitmap and descriptor writes wait for the group's write-out, and
+# often after its own frees, so the group is redone op by op up to it.
+# Exactly that op fails, the image is consistent, and that op replayed
+# alone afterwards gives the fault-free result.  A read of the
+# verification after an op meets it instead: the run stops there, with the
+# image consistent.
+n=1 step=97 opfail=0 vfail=0
+test -n "${ESCK_VALGRIND_LOGS-}" && step=1999
+while :; do
+	cp "$T/img0" "$T/img"
+	"$ESCK" replay-truncate --fail-read=$n "$T/img" "$T/s" >"$T/out" 2>"$T/err"
+	st=$?
+	test $st -eq 0 && break
+	what="read $n"
+	rp_fsck "$T/img"
+	line=$(sed -n 's/^\([0-9]*\): .*: error$/\1/p' "$T/out")
+	if test -z "$line"; then
+		{ test $st -eq 8 || test $st -eq 4; } ||
+			{ cat "$T/err"; test_fail "$what: exit $st in a verification"; }
+		vfail=$((vfail + 1))
+	else
+		test $st -eq 8 || { cat "$T/err"; test_fail "$what: exit $st, not 8"; break; }
+		test "$(echo "$line" | wc -w)" -eq 1 ||
+			{ test_fail "$what: not exactly one op failed: $line"; break; }
+		grep -q "s:$line: fpunch: Input/output error\$" "$T/err" ||
+			{ cat "$T/err"; test_fail "$what: no Input/output error for line $line"; }
+		printf 'open f\n%s\n' "$(sed -n "${line}p" "$T/s")" >"$T/one"
+		"$ESCK" replay-truncate "$T/img" "$T/one" >/dev/null 2>&1 ||
+			test_fail "$what: line $line alone failed"
+		semantics "$T/img" >"$T/sem"
+		cmp -s "$T/sem" "$T/sem.ref" ||
+			test_fail "$what: with line $line done after, the file differs"
+		opfail=$((opfail + 1))
+	fi
+	n=$((n + step))
+	test $n -le 100000 || { test_fail "over 100000 reads"; break; }
+done
+echo "600 ops read under $n times; $opfail reads failed an op, $vfail a verification"
+test $opfail -ge 2 || test_fail "only $opfail reads failed an op"
+# Each op reads its inode and its leaf at least: a sweep that ended sooner
+# stopped on a fault that was not met again.
+test $n -gt 1200 || test_fail "the sweep ended at read $n"
 # Several files in a group: one created inside it (dropped and created
 # again when the group is retried), truncates, an open that fails (the
 # current file stays), back to the first file.  Grouped equals op by op;
