@@ -517,6 +517,94 @@ int es_cache_extent(struct es_tree *t, uint32_t lblk, uint32_t len,
 	return 0;
 }
 
+/*
+ * es_cache_extent() of each entry in turn, with the append's bookkeeping
+ * kept in locals over a run of entries and written back once: the loop
+ * below takes what the append in es_cache_extent() takes, and hands
+ * anything else to it, one entry at a time.
+ */
+int es_cache_extents(struct es_tree *t, const struct es_extent *v, size_t n)
+{
+	struct es_cache *c = t->cache;
+	struct es_slab *s = &c->slab;
+	struct es_node *last, *seen, *nn, probe;
+	char *bump, *bump_end;
+	uint64_t added;
+	size_t i = 0;
+	int rc;
+
+	while (i < n) {
+		last = t->rightmost;
+		/*
+		 * The conditions of the append and of es_node_alloc_bump(),
+		 * which hold for a whole run: no limit to enforce after each
+		 * entry, a pending list on the reclaim list, the slab carving.
+		 */
+		if (!last || !t->pending || !t->shk_nr || c->max_entries ||
+		    c->max_bytes || c->fault || c->alloc.alloc != es_slab_alloc ||
+		    c->alloc.priv != s || s->free_list) {
+			rc = es_cache_extent(t, v[i].lblk, v[i].len, v[i].pblk,
+					     v[i].status, NULL);
+			if (rc == EINVAL)
+				return rc;
+			i++;
+			continue;
+		}
+		seen = NULL;
+		bump = s->bump;
+		bump_end = s->bump_end;
+		added = 0;
+		for (; i < n; i++) {
+			const struct es_extent *e = &v[i];
+
+			if ((e->status != ES_WRITTEN && e->status != ES_UNWRITTEN &&
+			     e->status != ES_HOLE) ||
+			    !e->len || validate(e->lblk, e->len, e->pblk, e->status) ||
+			    e->lblk <= node_end(last))
+				break;
+			node_set(&probe, e->lblk, e->len, e->pblk, e->status);
+			if (nodes_mergeable(last, &probe)) {
+				last->len += e->len;
+				seen = last;
+				continue;
+			}
+			if (bump == bump_end)
+				break;
+			nn = (struct es_node *)(void *)bump;
+			bump += ES_ENTRY_SIZE;
+			nn->rb.parent_color = 0;
+			nn->rb.left = nn->rb.right = NULL;
+			nn->lblk = e->lblk;
+			nn->len = e->len;
+			nn->pblk_status = probe.pblk_status;
+			last->rb.right = &nn->rb;
+			last = seen = nn;
+			added++;
+		}
+		/* What es_node_alloc_bump() and the append count, per entry. */
+		s->bump = bump;
+		s->live += added;
+		c->st.alloc_attempts += added;
+		t->pending_nr += added;
+		t->all_nr += added;
+		t->shk_nr += added;
+		c->st.entries += added;
+		c->st.reclaimable += added;
+		t->rightmost = last;
+		if (seen)
+			t->cache_es = seen;
+		if (i < n) {
+			/* The entry the loop could not take: the general way. */
+			rc = es_cache_extent(t, v[i].lblk, v[i].len, v[i].pblk,
+					     v[i].status, NULL);
+			if (rc == EINVAL)
+				return rc;
+			i++;
+		}
+	}
+	return 0;
+}
+
 int es_lookup(struct es_tree *t, uint32_t lblk, struct es_extent *es,
 	      uint32_t *next_lblk)
 {

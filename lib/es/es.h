@@ -267,6 +267,14 @@ int es_remove(struct es_tree *t, uint32_t lblk, uint32_t len);
  */
 int es_cache_extent(struct es_tree *t, uint32_t lblk, uint32_t len,
 		    uint64_t pblk, unsigned int type, struct es_extent *conflict);
+/*
+ * es_cache_extent() of v[0], v[1], ... v[n - 1] in turn (status is the
+ * type), for a load that meets a file's extents in order: the same
+ * entries, cached entry and counters as those calls, for less per entry.
+ * Conflicts are counted, not told.  Returns 0, or EINVAL at the first
+ * entry es_cache_extent() refuses (those before it are cached).
+ */
+int es_cache_extents(struct es_tree *t, const struct es_extent *v, size_t n);
 
 /*
  * The entry containing lblk: 1 and a copy of the whole entry (not clipped),

@@ -1150,7 +1150,24 @@ enum {
 	AP_EMPTY	= 0x040,	/* the tree emptied now and then */
 	AP_FREED	= 0x080,	/* removals in the other tree: a free list */
 	AP_HEAP		= 0x100,	/* not the cache's own slab */
+	AP_BULK		= 0x200,	/* side a loads through es_cache_extents() */
 };
+
+/* The entries side a has not loaded yet (AP_BULK). */
+struct ap_batch {
+	struct es_extent v[64];
+	size_t n, want;
+};
+
+/* Load the batch through es_cache_extents(); its return, or 0 if empty. */
+static int ap_flush(struct es_tree *t, struct ap_batch *b, uint64_t *rng)
+{
+	int r = b->n ? es_cache_extents(t, b->v, b->n) : 0;
+
+	b->n = 0;
+	b->want = 1 + (size_t)tu_below(rng, 64);
+	return r;
+}
 
 struct ap_side {
 	struct es_cache c;
@@ -1290,14 +1307,17 @@ static long ap_run(unsigned int flags, uint64_t seed, uint32_t steps,
 {
 	static const unsigned int types[] = { ES_WRITTEN, ES_UNWRITTEN, ES_HOLE };
 	static struct ap_side a, b;
-	uint64_t rng = seed, pblk = 1000;
+	static struct ap_batch batch;
+	uint64_t rng = seed, pblk = 1000, brng = seed ^ 0x5eed;
 	unsigned int type = ES_WRITTEN;
 	uint32_t lblk = 0, len, i;
 	long bad = -1;
-	int ra, rb;
+	int ra, rb, bulk = !!(flags & AP_BULK), acts;
 
 	ap_init(&a, flags);
 	ap_init(&b, flags);
+	batch.n = 0;
+	batch.want = 1;
 	for (i = 0; i < steps && bad < 0; i++) {
 		/* mostly adjacent and contiguous, so that about half merge */
 		if (tu_below(&rng, 3) == 0)
@@ -1307,10 +1327,26 @@ static long ap_run(unsigned int flags, uint64_t seed, uint32_t steps,
 		if (tu_below(&rng, 4) == 0)
 			pblk += 1 + tu_below(&rng, 100);
 		len = 1 + (uint32_t)tu_below(&rng, 8);
-		ra = es_cache_extent(&a.t, lblk, len, pblk, type, NULL);
+		if (bulk) {
+			batch.v[batch.n].lblk = lblk;
+			batch.v[batch.n].len = len;
+			batch.v[batch.n].pblk = pblk;
+			batch.v[batch.n].status = type;
+			batch.n++;
+			ra = 0;
+		} else {
+			ra = es_cache_extent(&a.t, lblk, len, pblk, type, NULL);
+		}
 		rb = es_insert(&b.t, lblk, len, pblk, type);
 		lblk += len;
 		pblk += len;
+		/* Whatever else is done to the trees, side a loads first. */
+		acts = ((flags & AP_DELAYED) && i % 400 == 3) ||
+		       ((flags & AP_LOOKUP) && i % 700 == 699) ||
+		       ((flags & AP_EMPTY) && i % 900 == 899) ||
+		       ((flags & AP_FREED) && i % 300 == 150);
+		if (bulk && (acts || batch.n >= batch.want || i + 1 == steps))
+			ra = ap_flush(&a.t, &batch, &brng);
 		if (ra || rb) {
 			snprintf(why, whylen, "returned %d appended, %d inserted", ra, rb);
 			bad = i;
@@ -1340,6 +1376,8 @@ static long ap_run(unsigned int flags, uint64_t seed, uint32_t steps,
 			es_remove(&a.other, at, n);
 			es_remove(&b.other, at, n);
 		}
+		if (bulk && batch.n)
+			continue; /* side a has not loaded them yet */
 		if (ap_same(&a, &b, i % 250 == 0 || i + 1 == steps, why, whylen))
 			bad = i;
 	}
@@ -1376,6 +1414,49 @@ static void test_append_matches_insert(void)
 		if (!ok(bad < 0, "append vs insert: %s", runs[i].what))
 			diag("step %ld: %s", bad, why);
 	}
+	/* The same through es_cache_extents(), in batches of 1 to 64. */
+	for (i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		why[0] = '\0';
+		bad = ap_run(runs[i].flags | AP_BULK, 2000 + i, 8000, why,
+			     sizeof(why));
+		if (!ok(bad < 0, "bulk vs insert: %s", runs[i].what))
+			diag("step %ld: %s", bad, why);
+	}
+}
+
+/*
+ * es_cache_extents() at an entry es_cache_extent() refuses: EINVAL, the
+ * entries before it cached, none after; a zero length and a conflict
+ * (counted) are passed over.
+ */
+static void test_bulk_refused(void)
+{
+	struct es_extent v[6] = {
+		{ 0, 4, 100, ES_WRITTEN },
+		{ 4, 0, 0, ES_HOLE },		/* nothing */
+		{ 2, 4, 900, ES_WRITTEN },	/* a conflict: counted */
+		{ 10, 2, 0, ES_HOLE },
+		{ 12, 2, 0, ES_DELAYED },	/* EINVAL */
+		{ 20, 2, 300, ES_UNWRITTEN },
+	};
+	struct es_extent es;
+	struct es_stats st;
+	struct es_cache c;
+	struct es_tree t;
+	int r;
+
+	es_cache_init(&c);
+	es_tree_init(&c, &t, 1);
+	r = es_cache_extents(&t, v, 6);
+	es_cache_stats(&c, &st);
+	ok(r == EINVAL && st.entries == 2 && st.conflicts == 1 &&
+		   es_lookup(&t, 3, &es, NULL) && es.pblk == 100 &&
+		   es_lookup(&t, 11, &es, NULL) && es_type(&es) == ES_HOLE &&
+		   !es_lookup(&t, 12, &es, NULL) && !es_lookup(&t, 20, &es, NULL),
+	   "bulk: EINVAL at a DELAYED entry, two cached before it, one conflict counted (r %d, %" PRIu64 " entries)",
+	   r, st.entries);
+	es_tree_release(&t);
+	es_cache_release(&c);
 }
 
 /* ---- fault specs ---- */
@@ -1463,6 +1544,7 @@ int main(void)
 	test_many_trees();
 	test_bulk_load();
 	test_append_matches_insert();
+	test_bulk_refused();
 	test_fault_parse();
 	return done();
 }
