@@ -1,5 +1,6 @@
 /* replay_verify.c --- after an op, compare the cache with a raw re-read of the on-disk tree */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -173,6 +174,8 @@ static void on_problem(void *arg, const struct esck_problem *p)
 	emit(v, p, 0, 0);
 }
 
+#define LOAD_BATCH 256
+
 struct damage_ctx {
 	struct esck_replay *r;
 	char *buf;
@@ -181,7 +184,31 @@ struct damage_ctx {
 	uint64_t first_data_block, blocks_count;
 	struct es_tree *load;	/* cached into while no damage is seen */
 	uint64_t next;		/* the first block not cached yet */
+	/* Entries for load, cached a batch at a time (es_cache_extents()). */
+	size_t nr_batch;
+	struct es_extent batch[LOAD_BATCH];
 };
+
+static void load_flush(struct damage_ctx *d)
+{
+	if (d->nr_batch)
+		(void)es_cache_extents(d->load, d->batch, d->nr_batch);
+	d->nr_batch = 0;
+}
+
+static void load_add(struct damage_ctx *d, uint32_t lblk, uint32_t len,
+		     uint64_t pblk, unsigned int type)
+{
+	struct es_extent *e;
+
+	if (d->nr_batch == LOAD_BATCH)
+		load_flush(d);
+	e = &d->batch[d->nr_batch++];
+	e->lblk = lblk;
+	e->len = len;
+	e->pblk = pblk;
+	e->status = type;
+}
 
 static void first_problem(void *arg, const struct esck_problem *p)
 {
@@ -206,10 +233,10 @@ static int load_extent(struct damage_ctx *d, const struct esck_raw_extent *e)
 	if (last > LBLK_LAST)
 		last = LBLK_LAST;
 	if (e->lblk > d->next)
-		es_cache_extent(d->load, (uint32_t)d->next,
-				(uint32_t)(e->lblk - d->next), 0, ES_HOLE, NULL);
-	es_cache_extent(d->load, e->lblk, (uint32_t)(last - e->lblk + 1),
-			e->pblk, e->unwritten ? ES_UNWRITTEN : ES_WRITTEN, NULL);
+		load_add(d, (uint32_t)d->next, (uint32_t)(e->lblk - d->next), 0,
+			 ES_HOLE);
+	load_add(d, e->lblk, (uint32_t)(last - e->lblk + 1), e->pblk,
+		 e->unwritten ? ES_UNWRITTEN : ES_WRITTEN);
 	d->next = last + 1;
 	return 0;
 }
@@ -283,10 +310,16 @@ errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
 {
 	struct esck_raw_geometry geo;
 	struct esck_raw_tree raw;
-	struct damage_ctx d = { r, damage, len, ino, 0, 0, load, 0 };
+	struct damage_ctx d;
 	struct esck_raw_visitor vis = { check_extent, check_node, &d };
 	errcode_t retval;
 
+	memset(&d, 0, offsetof(struct damage_ctx, batch));
+	d.r = r;
+	d.buf = damage;
+	d.len = len;
+	d.ino = ino;
+	d.load = load;
 	damage[0] = '\0';
 	retval = replay_meta_build(r);
 	if (retval)
@@ -298,6 +331,8 @@ errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
 	d.blocks_count = geo.blocks_count;
 	retval = esck_raw_walk(&geo, ino, inode->i_generation, inode->i_block,
 			       &vis, &raw, first_problem, &d);
+	if (load && !retval && !damage[0])
+		load_flush(&d);
 	if (load && (retval || damage[0]))
 		es_tree_drop_reclaimable(load);
 	return retval;
