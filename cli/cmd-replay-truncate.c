@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "esck.h"
 #include "cmd.h"
@@ -309,6 +311,29 @@ static int should_stop(void *arg)
 }
 
 /* The whole script, from a file or standard input, NUL-terminated. */
+/*
+ * A regular file's script, mapped rather than read: a long script is then
+ * neither copied nor grown by doublings, and its pages are the page
+ * cache's.  *mapped is 0 when it was not (then read_all()).
+ */
+static int map_script(FILE *in, char **text, size_t *len, int *mapped)
+{
+	struct stat st;
+	void *m;
+
+	*mapped = 0;
+	if (fstat(fileno(in), &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > SIZE_MAX)
+		return 0;
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(in), 0);
+	if (m == MAP_FAILED)
+		return 0;
+	*text = m;
+	*len = (size_t)st.st_size;
+	*mapped = 1;
+	return 0;
+}
+
 static int read_all(FILE *in, char **text, size_t *len)
 {
 	size_t cap = 4096, n = 0, got;
@@ -389,6 +414,7 @@ int cmd_replay_truncate(int argc, char **argv)
 	const char *image, *sname = NULL;
 	char *text = NULL, errbuf[512];
 	size_t len = 0;
+	int mapped = 0;
 	FILE *in;
 	errcode_t retval;
 	int c, have_fault = 0;
@@ -503,7 +529,8 @@ int cmd_replay_truncate(int argc, char **argv)
 		ctx.script_name = sname;
 	}
 	if (sname) {
-		retval = read_all(in, &text, &len);
+		map_script(in, &text, &len, &mapped);
+		retval = mapped ? 0 : read_all(in, &text, &len);
 		if (in != stdin)
 			fclose(in);
 		if (retval) {
@@ -513,7 +540,10 @@ int cmd_replay_truncate(int argc, char **argv)
 		}
 		retval = esck_script_parse(ctx.script_name, text, len, &script,
 					   errbuf, sizeof(errbuf));
-		free(text);
+		if (mapped)
+			munmap(text, len);
+		else
+			free(text);
 		if (retval == ESCK_ET_SCRIPT_SYNTAX) {
 			fprintf(stderr, "%s\n", errbuf);
 			return ESCK_EXIT_USAGE;

@@ -278,6 +278,25 @@ errcode_t esck_script_parse(const char *name, const char *text, size_t len,
 		return ENOMEM;
 	if (errlen)
 		errbuf[0] = '\0';
+	/*
+	 * At most one op a line: one allocation, not a dozen doublings each
+	 * copying (and, for a long script, first touching) the last.
+	 */
+	if (len) {
+		size_t lines = 1;
+		const char *q = text;
+
+		while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+			lines++;
+			q++;
+		}
+		s->ops = malloc(lines * sizeof(*s->ops));
+		if (!s->ops) {
+			esck_script_free(s);
+			return ENOMEM;
+		}
+		s->cap = lines;
+	}
 
 	while (pos < end) {
 		const char *nl = memchr(pos, '\n', (size_t)(end - pos));
