@@ -115,20 +115,30 @@ static errcode_t write_node(struct esck_replay *r, uint32_t ino,
 			    const struct ext2_inode *inode, struct node *n)
 {
 	ext2_filsys fs = r->fs;
+	uint32_t seed = 0, crc;
+	int csum = ext2fs_has_feature_metadata_csum(fs->super);
+	errcode_t retval;
 
 	if (!n->blk)
 		return 0; /* the root: the caller writes the inode */
-	if (ext2fs_has_feature_metadata_csum(fs->super)) {
+	if (csum) {
 		struct ext3_extent_header *eh = header(n->buf);
 		size_t off = HDR_SIZE + ENT_SIZE * ext2fs_le16_to_cpu(eh->eh_max);
-		uint32_t crc = esck_raw_inode_seed(fs->csum_seed, ino,
-						   inode->i_generation);
 
-		crc = esck_crc32c(crc, n->buf, off);
+		seed = esck_raw_inode_seed(fs->csum_seed, ino, inode->i_generation);
+		crc = esck_crc32c(seed, n->buf, off);
 		((struct ext3_extent_tail *)(n->buf + off))->et_checksum =
 			ext2fs_cpu_to_le32(crc);
 	}
-	return io_channel_write_blk64(fs->io, n->blk, 1, n->buf);
+	retval = io_channel_write_blk64(fs->io, n->blk, 1, n->buf);
+	/*
+	 * The checksum was just computed over exactly what was written: the
+	 * verification after the op reads the node back and need not compute
+	 * it again (the raw walker's csum_known()).
+	 */
+	if (!retval && csum && txio_is_txio(fs->io))
+		txio_mark(fs->io, n->blk, seed);
+	return retval;
 }
 
 /*

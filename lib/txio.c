@@ -24,6 +24,7 @@ struct txio_image {
 	uint64_t off;
 	uint32_t len;
 	void *buf;
+	uint64_t mark; /* a pending write's txio_mark(), 0 if none */
 };
 
 struct txio_private {
@@ -75,6 +76,12 @@ struct txio_private {
 	size_t nr_dirty, cap_dirty;
 	uint32_t *dhash; /* index + 1 into dirty, 0 if empty */
 	size_t dhash_cap;
+	/*
+	 * The write-out's buffer for runs of adjacent blocks, kept: a fresh
+	 * 256 KiB each time is a fresh mapping, its pages faulted in again.
+	 */
+	char *run;
+	size_t run_bytes;
 	/* txio_group_order(): the write-out's order, by rank then block. */
 	int (*rank)(void *arg, uint64_t blk, const void *data,
 		    const void *before);
@@ -82,8 +89,9 @@ struct txio_private {
 };
 
 struct txio_dirty {
-	uint64_t blk; /* in gbs units */
-	int rank;     /* set for the write-out */
+	uint64_t blk;  /* in gbs units */
+	int rank;      /* set for the write-out */
+	uint64_t mark; /* txio_mark() of data, 0 if none */
 	char *data;   /* the block as the group left it */
 	char *before; /* the block as the image held it before the group */
 };
@@ -595,6 +603,7 @@ static errcode_t dirty_get(struct txio_private *p, uint64_t blk)
 		return retval;
 	d = &p->dirty[p->nr_dirty];
 	d->blk = blk;
+	d->mark = 0;
 	d->before = malloc(p->gbs);
 	d->data = malloc(p->gbs);
 	retval = d->before && d->data ? 0 : ENOMEM;
@@ -642,9 +651,11 @@ static errcode_t group_stage(struct txio_private *p)
 				/* A whole block: take the write's copy, not a second one. */
 				free(d->data);
 				d->data = w->buf;
+				d->mark = w->mark;
 				w->buf = NULL;
 				break;
 			}
+			d->mark = 0;
 			lo = b * g > w->off ? b * g : w->off;
 			hi = (b + 1) * g < w->off + w->len ? (b + 1) * g
 							   : w->off + w->len;
@@ -718,7 +729,12 @@ static errcode_t group_flush(struct txio_private *p)
 						     p->dirty[i].before)
 					   : 0;
 	qsort(p->dirty, p->nr_dirty, sizeof(*p->dirty), dirty_cmp);
-	run = malloc(TXIO_RUN_BLOCKS * g);
+	if (p->run_bytes < TXIO_RUN_BLOCKS * (size_t)g) {
+		free(p->run);
+		p->run = malloc(TXIO_RUN_BLOCKS * (size_t)g);
+		p->run_bytes = p->run ? TXIO_RUN_BLOCKS * (size_t)g : 0;
+	}
+	run = p->run;
 	for (i = 0; i < p->nr_dirty && !retval; i = j) {
 		for (j = i + 1; run && j < p->nr_dirty &&
 				j - i < TXIO_RUN_BLOCKS &&
@@ -737,7 +753,6 @@ static errcode_t group_flush(struct txio_private *p)
 			retval = write_real(p, off, len,
 					    j - i > 1 ? run : p->dirty[i].data);
 	}
-	free(run);
 	if (retval) {
 		for (i = 0; i < done; i++) {
 			err = write_real(p, p->dirty[i].blk * g, g,
@@ -857,6 +872,7 @@ static errcode_t buffer_write(struct txio_private *p, uint64_t off,
 	w->off = off;
 	w->len = (uint32_t)len;
 	w->buf = buf;
+	w->mark = 0;
 	p->pend_bytes += len;
 	if (p->pend_bytes > TXIO_PENDING_MAX && p->group) {
 		/* Not written early behind the group: the caller retries alone. */
@@ -940,6 +956,7 @@ static errcode_t txio_close(io_channel io)
 	drop_pending(p);
 	free(p->dirty);
 	free(p->dhash);
+	free(p->run);
 	cache_free(p);
 	free(p->img);
 	free(p->pend);
@@ -1118,9 +1135,16 @@ static errcode_t txio_zeroout(io_channel io, unsigned long long block,
 void txio_forget_cache(io_channel io)
 {
 	struct txio_private *p = priv_of(io);
+	size_t i;
 
-	if (p && p->cache_slots)
+	if (!p)
+		return;
+	if (p->cache_slots)
 		memset(p->cache_blk, 0, p->cache_slots * sizeof(*p->cache_blk));
+	for (i = 0; i < p->nr_dirty; i++)
+		p->dirty[i].mark = 0;
+	for (i = 0; i < p->nr_pend; i++)
+		p->pend[i].mark = 0;
 }
 
 errcode_t txio_begin(io_channel io)
@@ -1335,21 +1359,50 @@ static int visible_slot(struct txio_private *p, io_channel io, uint64_t blk)
 	return cache_find(p, blk);
 }
 
+/*
+ * Where the mark of block blk's contents as a read returns them now is
+ * kept, if they are held as one whole block: the one pending write over
+ * it, else the group's copy, else the cached slot.  NULL if there is no
+ * such place (the block is partly written, or of another size).
+ */
+static uint64_t *mark_of(struct txio_private *p, io_channel io, uint64_t blk)
+{
+	uint64_t bs = (uint64_t)io->block_size, off = blk * bs;
+	struct txio_image *w = NULL;
+	struct txio_dirty *d;
+	size_t i;
+	int k;
+
+	for (i = 0; i < p->nr_pend; i++) {
+		if (p->pend[i].off >= off + bs || off >= p->pend[i].off + p->pend[i].len)
+			continue;
+		if (w || p->pend[i].off != off || p->pend[i].len != bs)
+			return NULL;
+		w = &p->pend[i];
+	}
+	if (w)
+		return &w->mark;
+	if (p->nr_dirty && p->gbs == bs && (d = dirty_find(p, blk)) != NULL)
+		return &d->mark;
+	k = visible_slot(p, io, blk);
+	return k >= 0 ? &p->cache_mark[k] : NULL;
+}
+
 void txio_mark(io_channel io, uint64_t blk, uint32_t tag)
 {
 	struct txio_private *p = priv_of(io);
-	int k = p ? visible_slot(p, io, blk) : -1;
+	uint64_t *m = p ? mark_of(p, io, blk) : NULL;
 
-	if (k >= 0)
-		p->cache_mark[k] = (UINT64_C(1) << 32) | tag;
+	if (m)
+		*m = (UINT64_C(1) << 32) | tag;
 }
 
 int txio_marked(io_channel io, uint64_t blk, uint32_t tag)
 {
 	struct txio_private *p = priv_of(io);
-	int k = p ? visible_slot(p, io, blk) : -1;
+	uint64_t *m = p ? mark_of(p, io, blk) : NULL;
 
-	return k >= 0 && p->cache_mark[k] == ((UINT64_C(1) << 32) | tag);
+	return m && *m == ((UINT64_C(1) << 32) | tag);
 }
 
 static struct struct_io_manager txio_manager = {

@@ -102,13 +102,15 @@ int txio_group_full(io_channel io);
 uint64_t txio_pending_bytes(io_channel io);
 
 /*
- * A reader's note on a block (of the channel's block size) it checked, for
- * example "its checksum matched for inode seed tag": txio_marked() is true
- * while the block reads the same as when marked -- it is still cached, and
- * no write, pending, grouped or done since, nor a forgotten cache, has
- * touched it -- so the check need not be repeated.  Only a block a read
- * would return from the cache can be marked; a mark on anything else is
- * ignored.
+ * A note on a block (of the channel's block size) as a read returns it now,
+ * for example "its checksum matches for inode seed tag", by a reader that
+ * checked it or the writer that just wrote it: txio_marked() is true while
+ * the block reads the same as when marked -- no write, pending, grouped or
+ * done since, nor a forgotten cache, has touched it, and it is still held
+ * -- so the check need not be repeated.  Only a block held as one whole
+ * block can be marked (a pending write of exactly that block, the group's
+ * copy, or the cached block); a mark on anything else is ignored.  A rolled
+ * back write takes its mark with it.
  */
 void txio_mark(io_channel io, uint64_t blk, uint32_t tag);
 int txio_marked(io_channel io, uint64_t blk, uint32_t tag);

@@ -595,17 +595,38 @@ static void marks(void)
 	ok(!txio_marked(io, 3, 7) && txio_marked(io, 4, 7),
 	   "marks: a held write hides the mark of its block only");
 	txio_mark(io, 3, 8);
+	ok(txio_marked(io, 3, 8) && !txio_marked(io, 3, 7),
+	   "marks: a held write of the whole block takes one of its own");
 	txio_rollback(io);
 	ok(txio_marked(io, 3, 7) && !txio_marked(io, 3, 8) && reads(io, 3, 0),
-	   "marks: one on a held write is refused; a rollback brings back the block and its mark");
+	   "marks: a rollback takes it away and brings back the block and its mark");
+	txio_begin(io);
+	put(io, 3, 'A');
+	io_channel_write_blk64(io, 3, -10, "0123456789");
+	txio_mark(io, 3, 9);
+	ok(!txio_marked(io, 3, 9) && !txio_marked(io, 3, 7),
+	   "marks: one on a block two held writes cover is refused");
+	txio_rollback(io);
 	txio_group_begin(io);
+	txio_begin(io);
+	put(io, 3, 'B');
+	txio_mark(io, 3, 5);
+	txio_commit(io);
+	ok(txio_marked(io, 3, 5) && !txio_marked(io, 3, 7) && txio_marked(io, 4, 7),
+	   "marks: a marked whole write committed to the group keeps its mark there");
+	txio_begin(io);
+	io_channel_write_blk64(io, 3, -10, "0123456789");
+	ok(!txio_marked(io, 3, 5), "marks: a held part-write over the group's block hides it");
+	txio_rollback(io);
+	ok(txio_marked(io, 3, 5), "marks: ... and its rollback brings it back");
 	tx(io, 3, 'B', -1);
+	ok(!txio_marked(io, 3, 5), "marks: an unmarked write committed over it ends it");
 	txio_mark(io, 3, 7);
-	ok(!txio_marked(io, 3, 7) && txio_marked(io, 4, 7),
-	   "marks: a block the group holds is not marked");
+	ok(txio_marked(io, 3, 7) && txio_marked(io, 4, 7),
+	   "marks: a block the group holds is marked like any other");
 	txio_group_flush(io);
 	ok(!txio_marked(io, 3, 7) && reads(io, 3, 'B'),
-	   "marks: ... nor after the write-out");
+	   "marks: the write-out's copy in the cache is new contents, unmarked");
 	txio_mark(io, 3, 7);
 	ok(txio_marked(io, 3, 7), "marks: ... until it is marked again");
 	txio_group_end(io);
