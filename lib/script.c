@@ -263,6 +263,8 @@ void esck_script_free(struct esck_script *s)
 	memset(s, 0, sizeof(*s));
 }
 
+#define SCRIPT_PRESIZE_MAX ((size_t)1 << 20)
+
 errcode_t esck_script_parse(const char *name, const char *text, size_t len,
 			    struct esck_script *s, char *errbuf, size_t errlen)
 {
@@ -280,13 +282,17 @@ errcode_t esck_script_parse(const char *name, const char *text, size_t len,
 		errbuf[0] = '\0';
 	/*
 	 * At most one op a line: one allocation, not a dozen doublings each
-	 * copying (and, for a long script, first touching) the last.
+	 * copying (and, for a long script, first touching) the last.  Only
+	 * what is written is touched; a million lines at most, so that a
+	 * script of blank lines does not ask for gigabytes up front (past
+	 * that the array grows as before).
 	 */
 	if (len) {
 		size_t lines = 1;
 		const char *q = text;
 
-		while ((q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
+		while (lines < SCRIPT_PRESIZE_MAX &&
+		       (q = memchr(q, '\n', (size_t)(end - q))) != NULL) {
 			lines++;
 			q++;
 		}

@@ -1,5 +1,6 @@
 /* test-script.c --- the replay script parser: xfs_io numbers, every command, FILE:LINE: errors */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "esck_err.h"
@@ -176,6 +177,42 @@ static void test_empty(void)
 	esck_script_free(&s);
 }
 
+/*
+ * The ops array is sized from the line count up to a million lines, and
+ * grows past that: ops on both sides of the bound, with a million blank
+ * lines between, all parsed, in order, with their line numbers.
+ */
+static void test_long(void)
+{
+	static const char head[] = "open f\nfpunch 0 4096\n";
+	const size_t blanks = (size_t)1 << 20;
+	size_t i, n, len = sizeof(head) - 1 + blanks + 3 * 20;
+	struct esck_script s;
+	char err[64], *text = malloc(len + 1), *p;
+	int r;
+
+	if (!text) {
+		ok(0, "a long script: no memory");
+		return;
+	}
+	memcpy(text, head, sizeof(head) - 1);
+	p = text + sizeof(head) - 1;
+	memset(p, '\n', blanks);
+	p += blanks;
+	for (i = 0; i < 3; i++)
+		p += sprintf(p, "fpunch %zu 4096\n", (i + 1) * 8192);
+	n = (size_t)(p - text);
+	r = (int)esck_script_parse("t.esck", text, n, &s, err, sizeof(err));
+	ok(r == 0 && s.nr == 5 && s.ops[1].line == 2 &&
+		   s.ops[2].line == 2 + blanks + 1 && s.ops[4].line == 2 + blanks + 3 &&
+		   s.ops[4].offset == 3 * 8192,
+	   "a script of %zu lines: its 5 ops, the last at line %u", 2 + blanks + 3,
+	   r == 0 && s.nr == 5 ? s.ops[4].line : 0);
+	if (!r)
+		esck_script_free(&s);
+	free(text);
+}
+
 int main(void)
 {
 	test_numbers();
@@ -183,5 +220,6 @@ int main(void)
 	test_errors();
 	test_truncated_errbuf();
 	test_empty();
+	test_long();
 	return done();
 }
