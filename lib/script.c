@@ -296,9 +296,10 @@ errcode_t esck_script_parse(const char *name, const char *text, size_t len,
 			lines++;
 			q++;
 		}
-		s->ops = malloc(lines * sizeof(*s->ops));
+		s->ops = calloc(lines, sizeof(*s->ops));
 		if (!s->ops) {
-			esck_script_free(s);
+			free(s->name);
+			memset(s, 0, sizeof(*s));
 			return ENOMEM;
 		}
 		s->cap = lines;
