@@ -34,6 +34,26 @@ semantics()
 	rp_data_sectors "$1" f
 }
 
+# one_failed WHAT: the run ($T/out, $T/err) failed exactly one op, with an
+# I/O error; the image is consistent, and that op replayed alone afterwards
+# gives the fault-free file.  Nonzero when not exactly one op failed.
+one_failed()
+{
+	line=$(sed -n 's/^\([0-9]*\): .*: error$/\1/p' "$T/out")
+	test "$(echo "$line" | wc -w)" -eq 1 ||
+		{ test_fail "$1: not exactly one op failed: $line"; return 1; }
+	grep -q "s:$line: fpunch: Input/output error\$" "$T/err" ||
+		{ cat "$T/err"; test_fail "$1: no Input/output error for line $line"; }
+	rp_fsck "$T/img"
+	printf 'open f\n%s\n' "$(sed -n "${line}p" "$T/s")" >"$T/one"
+	"$ESCK" replay-truncate "$T/img" "$T/one" >/dev/null 2>&1 ||
+		test_fail "$1: line $line alone failed"
+	semantics "$T/img" >"$T/sem"
+	cmp -s "$T/sem" "$T/sem.ref" ||
+		test_fail "$1: with line $line done after, the file differs"
+	return 0
+}
+
 # --verify=full writes each op alone: the reference.
 cp "$T/img0" "$T/ref"
 "$ESCK" replay-truncate --verify=full "$T/ref" "$T/s" >"$T/out" 2>&1 ||
@@ -67,18 +87,7 @@ while :; do
 	test $st -eq 0 && break
 	what="write $n"
 	test $st -eq 8 || { cat "$T/err"; test_fail "$what: exit $st, not 8"; break; }
-	line=$(sed -n 's/^\([0-9]*\): .*: error$/\1/p' "$T/out")
-	test "$(echo "$line" | wc -w)" -eq 1 ||
-		{ test_fail "$what: not exactly one op failed: $line"; break; }
-	grep -q "s:$line: fpunch: Input/output error\$" "$T/err" ||
-		{ cat "$T/err"; test_fail "$what: no Input/output error for line $line"; }
-	rp_fsck "$T/img"
-	printf 'open f\n%s\n' "$(sed -n "${line}p" "$T/s")" >"$T/one"
-	"$ESCK" replay-truncate "$T/img" "$T/one" >/dev/null 2>&1 ||
-		test_fail "$what: line $line alone failed"
-	semantics "$T/img" >"$T/sem"
-	cmp -s "$T/sem" "$T/sem.ref" ||
-		test_fail "$what: with line $line done after, the file differs"
+	one_failed "$what" || break
 	failed=$((failed + 1))
 	n=$((n + step))
 	# Op by op, 600 punches write at least 600 times.
@@ -96,31 +105,21 @@ test $failed -ge 3 || test_fail "only $failed writes failed"
 # verification after an op meets it instead: the run stops there, with the
 # image consistent.
 n=1 step=97 opfail=0 vfail=0
-test -n "${ESCK_VALGRIND_LOGS-}" && step=1999
+test -n "${ESCK_VALGRIND_LOGS-}" && step=997
 while :; do
 	cp "$T/img0" "$T/img"
 	"$ESCK" replay-truncate --fail-read=$n "$T/img" "$T/s" >"$T/out" 2>"$T/err"
 	st=$?
 	test $st -eq 0 && break
 	what="read $n"
-	rp_fsck "$T/img"
-	line=$(sed -n 's/^\([0-9]*\): .*: error$/\1/p' "$T/out")
-	if test -z "$line"; then
+	if ! grep -q ': error$' "$T/out"; then
 		{ test $st -eq 8 || test $st -eq 4; } ||
 			{ cat "$T/err"; test_fail "$what: exit $st in a verification"; }
+		rp_fsck "$T/img"
 		vfail=$((vfail + 1))
 	else
 		test $st -eq 8 || { cat "$T/err"; test_fail "$what: exit $st, not 8"; break; }
-		test "$(echo "$line" | wc -w)" -eq 1 ||
-			{ test_fail "$what: not exactly one op failed: $line"; break; }
-		grep -q "s:$line: fpunch: Input/output error\$" "$T/err" ||
-			{ cat "$T/err"; test_fail "$what: no Input/output error for line $line"; }
-		printf 'open f\n%s\n' "$(sed -n "${line}p" "$T/s")" >"$T/one"
-		"$ESCK" replay-truncate "$T/img" "$T/one" >/dev/null 2>&1 ||
-			test_fail "$what: line $line alone failed"
-		semantics "$T/img" >"$T/sem"
-		cmp -s "$T/sem" "$T/sem.ref" ||
-			test_fail "$what: with line $line done after, the file differs"
+		one_failed "$what" || break
 		opfail=$((opfail + 1))
 	fi
 	n=$((n + step))
