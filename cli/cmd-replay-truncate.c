@@ -316,7 +316,7 @@ static int should_stop(void *arg)
  * neither copied nor grown by doublings, and its pages are the page
  * cache's.  *mapped is 0 when it was not (then read_all()).
  */
-static int map_script(FILE *in, char **text, size_t *len, int *mapped)
+static void map_script(FILE *in, char **text, size_t *len, int *mapped)
 {
 	struct stat st;
 	void *m;
@@ -324,14 +324,13 @@ static int map_script(FILE *in, char **text, size_t *len, int *mapped)
 	*mapped = 0;
 	if (fstat(fileno(in), &st) || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    (uint64_t)st.st_size > SIZE_MAX)
-		return 0;
+		return;
 	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(in), 0);
 	if (m == MAP_FAILED)
-		return 0;
+		return;
 	*text = m;
 	*len = (size_t)st.st_size;
 	*mapped = 1;
-	return 0;
 }
 
 static int read_all(FILE *in, char **text, size_t *len)

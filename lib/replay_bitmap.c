@@ -82,11 +82,12 @@ void replay_stats_range(ext2_filsys fs, blk64_t blk, blk_t num, int inuse)
 {
 	struct esck_replay *r = fs->priv_data;
 
-	if (r)
+	if (r) {
 		r->meta_touched = 1;
-	if (r && r->bb_dirty) {
-		mark_range(r, blk, num);
-		r->bb_own = 1;
+		if (r->bb_dirty) {
+			mark_range(r, blk, num);
+			r->bb_own = 1;
+		}
 	}
 	ext2fs_block_alloc_stats_range(fs, blk, num, inuse);
 	if (r)
@@ -208,7 +209,7 @@ errcode_t replay_bitmap_flush(struct esck_replay *r)
  * (meta_bg spreads its copies over the disk).  Little-endian only, where
  * the table in memory is the one on disk.
  */
-static int groups_known(const struct esck_replay *r)
+int replay_flush_deferrable(const struct esck_replay *r)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 	(void)r;
@@ -218,11 +219,6 @@ static int groups_known(const struct esck_replay *r)
 	       !(r->fs->flags & EXT2_FLAG_IB_DIRTY) &&
 	       !ext2fs_has_feature_meta_bg(r->fs->super);
 #endif
-}
-
-int replay_flush_deferrable(const struct esck_replay *r)
-{
-	return groups_known(r);
 }
 
 /*
@@ -257,7 +253,7 @@ errcode_t replay_flush(struct esck_replay *r)
 	errcode_t retval;
 	dgrp_t i, d;
 
-	if (!groups_known(r)) {
+	if (!replay_flush_deferrable(r)) {
 		retval = r->bb_dirty ? replay_bitmap_flush(r)
 				     : ext2fs_write_bitmaps(fs);
 		if (!retval && (fs->flags & EXT2_FLAG_DIRTY))

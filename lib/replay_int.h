@@ -359,9 +359,10 @@ void replay_stats_range(ext2_filsys fs, blk64_t blk, blk_t num, int inuse);
 /* Write those groups' block bitmaps, and inode bitmaps if dirty. */
 errcode_t replay_bitmap_flush(struct esck_replay *r);
 /*
- * Whether replay_flush() knows every change since it last ran (the noted
- * groups' bitmaps and descriptors, the superblock), so that it can write
- * them later, all at once.
+ * Whether replay_flush() knows every change since it last ran -- the
+ * noted groups' bitmaps and descriptors, the superblock -- and so can
+ * write them itself (else it leaves them to libext2fs), later and all at
+ * once if need be.
  */
 int replay_flush_deferrable(const struct esck_replay *r);
 /*
