@@ -93,6 +93,7 @@ errcode_t esck_replay_open(const char *image,
 	if (!r)
 		return ENOMEM;
 	r->opts = *opts;
+	r->lazy = !opts->dry_run && opts->verify == ESCK_VERIFY_RANGE;
 	r->image = strdup(image);
 	if (!r->image) {
 		retval = ENOMEM;
@@ -282,14 +283,16 @@ static errcode_t select_ino(struct esck_replay *r, uint32_t ino, int from_open)
 	 * A damaged tree or block map is neither cached nor touched: its ops
 	 * are refused with what is wrong, as the kernel refuses them
 	 * (EFSCORRUPTED) once it reads the bad node.  A bad header in the
-	 * inode itself already fails the kernel's open.
+	 * inode itself already fails the kernel's open.  A sound one is
+	 * cached whole from the same walk, or with r->lazy a range at a time
+	 * by the ops that reach it (replay_fill.c).
 	 */
 	retval = replay_check_tree(r, ino, &inode, f->damage, sizeof(f->damage),
-				   &f->tree);
+				   r->lazy ? NULL : &f->tree);
 	if (retval)
 		return retval;
 	if (!(inode.i_flags & EXT4_EXTENTS_FL))
-		return f->damage[0] ? 0 : replay_load_cache(r, f);
+		return f->damage[0] || r->lazy ? 0 : replay_load_cache(r, f);
 	if (f->damage[0] &&
 	    (!strncmp(f->damage, "TREE_ROOT_HEADER:", 17) ||
 	     !strncmp(f->damage, "TREE_TOO_DEEP:", 14))) {
@@ -436,6 +439,16 @@ static void touch(struct ext2_inode *inode, int mtime)
 }
 
 /*
+ * Lazily cached files: the verification range of the op in flight and one
+ * block on each side, cached before the op changes the cache.
+ */
+static errcode_t fill_vrange(struct esck_replay *r, struct ext2_inode *inode)
+{
+	return replay_fill(r, r->cur, inode, r->vlo ? r->vlo - 1 : 0,
+			   r->vhi < LBLK_LAST ? r->vhi + 1 : LBLK_LAST);
+}
+
+/*
  * Zero bytes [from, to) of logical block lblk if it is written on disk or
  * dirty (ext4_block_zero_eof and ext4_zero_partial_blocks zero the page
  * cache of written, delayed and dirty unwritten blocks; clean unwritten
@@ -572,6 +585,9 @@ static errcode_t op_fpunch(struct esck_replay *r, const struct esck_op *op,
 		end = max_end;
 	r->vlo = (uint32_t)(off / bs);
 	r->vhi = (uint32_t)((end - 1) / bs);
+	retval = fill_vrange(r, &inode);
+	if (retval)
+		return retval;
 
 	/* Partial head and tail bytes, in written blocks only. */
 	hb = (uint32_t)(off / bs);
@@ -693,6 +709,9 @@ static errcode_t truncate_cur(struct esck_replay *r, uint64_t size, int orphan)
 		f->size = size;
 		r->vlo = (uint32_t)(old / bs);
 		r->vhi = r->vlo;
+		retval = fill_vrange(r, &inode);
+		if (retval)
+			return retval;
 		touch(&inode, 1);
 		return write_cur(r, &inode);
 	}
@@ -707,6 +726,13 @@ static errcode_t truncate_cur(struct esck_replay *r, uint64_t size, int orphan)
 	last = (uint32_t)((size + bs - 1) / bs);
 	r->vlo = last ? last - 1 : 0;
 	r->vhi = LBLK_LAST;
+	/*
+	 * Of the range compared, [vlo - 1, LBLK_LAST], only up to vlo stays
+	 * cached: what lies past goes from the cache, so it is not read in.
+	 */
+	retval = replay_fill(r, f, &inode, r->vlo ? r->vlo - 1 : 0, r->vlo);
+	if (retval)
+		return retval;
 	ext2fs_inode_size_set(r->fs, &inode, size);
 	f->size = size;
 	if (disk && !orphan) {
@@ -758,6 +784,15 @@ static errcode_t op_falloc(struct esck_replay *r, const struct esck_op *op)
 	end = (op->offset + op->length + bs - 1) / bs - 1;
 	r->vlo = (uint32_t)start;
 	r->vhi = (uint32_t)end;
+	/* The range itself is cached from the disk after the allocation. */
+	if (start)
+		retval = replay_fill(r, f, &inode, (uint32_t)start - 1,
+				     (uint32_t)start - 1);
+	if (!retval && end < LBLK_LAST)
+		retval = replay_fill(r, f, &inode, (uint32_t)end + 1,
+				     (uint32_t)end + 1);
+	if (retval)
+		return retval;
 	if (!r->opts.dry_run && f->ino) {
 		/*
 		 * Unwritten extents over the holes, as the kernel; existing
@@ -825,6 +860,9 @@ static errcode_t op_pwrite(struct esck_replay *r, const struct esck_op *op,
 	end = op->offset + len;
 	r->vlo = (uint32_t)(op->offset / bs);
 	r->vhi = (uint32_t)((end - 1) / bs);
+	retval = fill_vrange(r, &inode);
+	if (retval)
+		return retval;
 	/*
 	 * Extending past a partial last block: what lay past the old EOF in
 	 * it reads as zeros from now on.

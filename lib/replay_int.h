@@ -134,6 +134,12 @@ struct esck_replay {
 	const struct esck_replay_ops *ops;
 	struct esck_replay_summary *sum;
 	uint32_t vlo, vhi;  /* verification range, inclusive */
+	/*
+	 * Files are cached a range at a time, before the ops that reach it
+	 * (replay_fill), not whole at their first open: set under the
+	 * default verification of a replay that writes.
+	 */
+	int lazy;
 	const char *detail; /* extra words for an op error, or NULL */
 
 	/*
@@ -320,8 +326,9 @@ errcode_t replay_pwrite(struct esck_replay *r, struct replay_file *f,
 errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 			   uint32_t *lo, uint32_t *hi);
 /*
- * After a rollback: the cache of f from the disk again, and a DELAYED entry
- * over every dirty block that is a hole there.
+ * After a rollback: the cache of f from the disk again (under r->lazy
+ * emptied instead, for the ops to come to fill), and a DELAYED entry over
+ * every dirty block that is a hole there.
  */
 errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f);
 
@@ -337,6 +344,22 @@ errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f);
 errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
 			    struct ext2_inode *inode, char *damage, size_t len,
 			    struct es_tree *load);
+
+/*
+ * The raw reader's view of r's filesystem: txio's block cache, and its
+ * marks for node checksums already verified.
+ */
+void replay_geometry(struct esck_replay *r, struct esck_raw_geometry *geo);
+
+/* replay_fill.c */
+/*
+ * When files are cached lazily (r->lazy): what the disk maps in [lo, hi],
+ * cached where nothing is (es_cache_extent()), holes included, so that
+ * the verification after the op compares all of that range.  inode is
+ * f's, as on the disk now.
+ */
+errcode_t replay_fill(struct esck_replay *r, struct replay_file *f,
+		      struct ext2_inode *inode, uint32_t lo, uint32_t hi);
 
 /* replay_meta.c */
 /* Build r->meta if it is not yet: ENOMEM is the only error. */

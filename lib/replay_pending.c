@@ -693,6 +693,18 @@ errcode_t replay_writeback(struct esck_replay *r, struct replay_file *f,
 	retval = ext2fs_read_inode(r->fs, f->ino, &inode);
 	if (retval)
 		return retval;
+	/*
+	 * The range written is cached from the disk afterwards; its
+	 * neighbours, which the verification compares too, before.
+	 */
+	if (p->v[0].lblk)
+		retval = replay_fill(r, f, &inode, p->v[0].lblk - 1,
+				     p->v[0].lblk - 1);
+	if (!retval && p->v[p->nr - 1].lblk < LBLK_LAST)
+		retval = replay_fill(r, f, &inode, p->v[p->nr - 1].lblk + 1,
+				     p->v[p->nr - 1].lblk + 1);
+	if (retval)
+		return retval;
 	retval = open_handle(r, f, &inode, &m);
 	if (retval)
 		return retval;
@@ -760,7 +772,8 @@ errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f)
 	es_remove(&f->tree, 0, ES_MAX_BLOCKS);
 	if (!f->ino)
 		return 0;
-	retval = replay_load_cache(r, f);
+	/* Lazily cached, the ops to come read what they reach again. */
+	retval = r->lazy ? 0 : replay_load_cache(r, f);
 	if (retval || !f->pend.nr)
 		return retval;
 	retval = ext2fs_read_inode(r->fs, f->ino, &inode);

@@ -288,7 +288,7 @@ static int check_node(void *arg, uint64_t blk)
 	return 0;
 }
 
-static void geometry(struct esck_replay *r, struct esck_raw_geometry *geo)
+void replay_geometry(struct esck_replay *r, struct esck_raw_geometry *geo)
 {
 	memset(geo, 0, sizeof(*geo));
 	geo->block_size = r->fs->blocksize;
@@ -326,7 +326,7 @@ errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
 		return retval;
 	if (!(inode->i_flags & EXT4_EXTENTS_FL))
 		return replay_ind_check(r, ino, inode, first_problem, &d);
-	geometry(r, &geo);
+	replay_geometry(r, &geo);
 	d.first_data_block = geo.first_data_block;
 	d.blocks_count = geo.blocks_count;
 	retval = esck_raw_walk(&geo, ino, inode->i_generation, inode->i_block,
@@ -378,7 +378,7 @@ errcode_t replay_verify(struct esck_replay *r, struct replay_file *f,
 	if (!(inode.i_flags & EXT4_EXTENTS_FL))
 		return replay_ind_compare(r, f, &inode, lo, hi, on_problem, &v);
 
-	geometry(r, &geo);
+	replay_geometry(r, &geo);
 	memset(&raw, 0, sizeof(raw));
 	/* Only the subtrees reaching into the range: O(depth) reads per op. */
 	retval = esck_raw_walk_range(&geo, f->ino, inode.i_generation,
