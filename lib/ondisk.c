@@ -53,6 +53,9 @@
 #define RAW_TAIL_SIZE		4u		/* le32 et_checksum */
 #define LBLK_SPACE		(UINT64_C(1) << 32)	/* exclusive end of the logical space */
 
+_Static_assert(ESCK_RAW_SCRATCH(1) == RAW_MAX_DEPTH,
+	       "a walk's scratch holds a block for each level below the root");
+
 struct hdr {
 	unsigned int magic, entries, max, depth;
 };
@@ -377,13 +380,18 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 	if (rc)
 		return rc;
 
-	if (!w->buf_mem) {
+	if (!w->bufs[1]) {
 		/* Levels below the root: at most its depth, each reused. */
-		w->buf_mem = malloc((size_t)w->stack[0].depth * g->block_size);
-		if (!w->buf_mem)
-			return ENOMEM;
+		unsigned char *mem = g->scratch;
+
+		if (!mem) {
+			mem = w->buf_mem = malloc((size_t)w->stack[0].depth *
+						  g->block_size);
+			if (!mem)
+				return ENOMEM;
+		}
 		for (j = 1; j <= w->stack[0].depth; j++)
-			w->bufs[j] = w->buf_mem + (size_t)(j - 1) * g->block_size;
+			w->bufs[j] = mem + (size_t)(j - 1) * g->block_size;
 	}
 	buf = w->bufs[sp];
 	if (g->read_block(g->arg, child, buf)) {

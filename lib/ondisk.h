@@ -50,7 +50,16 @@ struct esck_raw_geometry {
 	int (*csum_known)(void *arg, uint64_t blk, uint32_t seed);
 	void (*csum_good)(void *arg, uint64_t blk, uint32_t seed);
 	void *arg;
+	/*
+	 * Optional: ESCK_RAW_SCRATCH(block_size) bytes for the walk's node
+	 * buffers, so that a walk made after every op allocates nothing.  One
+	 * walk at a time may use it.
+	 */
+	void *scratch;
 };
+
+/* The node buffers of a walk: one block for each level below the root. */
+#define ESCK_RAW_SCRATCH(block_size) ((size_t)5 * (block_size))
 
 /*
  * Walk the tree rooted in i_block (the inode's 60 bytes) depth first, left to

@@ -183,6 +183,7 @@ errcode_t esck_replay_close(struct esck_replay *r)
 	replay_meta_free(r);
 	replay_group_free(r);
 	free(r->buf);
+	free(r->walk_scratch);
 	free(r->image);
 	free(r);
 	return retval;

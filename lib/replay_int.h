@@ -122,6 +122,9 @@ struct esck_replay {
 	size_t nr_files, cap_files;
 	struct replay_file *cur;
 	char *buf; /* one block */
+	/* The raw walks' node buffers (ESCK_RAW_SCRATCH of walk_bs bytes). */
+	void *walk_scratch;
+	unsigned int walk_bs;
 
 	/* Blocks reserved for extent splits, handed out by the alloc hook. */
 	blk64_t resv[REPLAY_MAX_RESV];

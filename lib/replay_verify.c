@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "replay_int.h"
@@ -302,6 +303,13 @@ void replay_geometry(struct esck_replay *r, struct esck_raw_geometry *geo)
 		geo->csum_good = csum_good;
 	}
 	geo->arg = r;
+	if (r->walk_bs != geo->block_size) {
+		free(r->walk_scratch);
+		r->walk_scratch = malloc(ESCK_RAW_SCRATCH(geo->block_size));
+		r->walk_bs = r->walk_scratch ? geo->block_size : 0;
+	}
+	/* Without it, each walk allocates its own. */
+	geo->scratch = r->walk_scratch;
 }
 
 errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
