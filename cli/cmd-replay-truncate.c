@@ -316,6 +316,16 @@ static int should_stop(void *arg)
  * neither copied nor grown by doublings, and its pages are the page
  * cache's.  *mapped is 0 when it was not (then read_all()).
  */
+/* The size of the image file, 0 if unknown (a device, say). */
+static uint64_t image_bytes(const char *image)
+{
+	struct stat st;
+
+	return stat(image, &st) || !S_ISREG(st.st_mode) || st.st_size < 0 ?
+		       0 :
+		       (uint64_t)st.st_size;
+}
+
 static void map_script(FILE *in, char **text, size_t *len, int *mapped)
 {
 	struct stat st;
@@ -530,6 +540,14 @@ int cmd_replay_truncate(int argc, char **argv)
 	if (sname) {
 		map_script(in, &text, &len, &mapped);
 		retval = mapped ? 0 : read_all(in, &text, &len);
+		/*
+		 * What the replay allocates grows with the script (48 bytes
+		 * an op, lines of 6 bytes and more) and the image (its
+		 * bitmaps, a bit a block and an inode).
+		 */
+		if (!retval)
+			cmd_heap_reserve(4 * (uint64_t)len +
+					 image_bytes(image) / 8192 + (1u << 20));
 		if (in != stdin)
 			fclose(in);
 		if (retval) {

@@ -2,6 +2,8 @@
 #ifndef ESCK_CLI_CMD_H
 #define ESCK_CLI_CMD_H
 
+#include <stdint.h>
+
 /*
  * Exit status is an API: a bitmask, as fsck(8), defined here once and
  * documented in esck(8) EXIT STATUS.  A command ORs the bits that apply.
@@ -53,5 +55,12 @@ int cmd_replay_truncate(int argc, char **argv);
  */
 int cmd_usage_error(const char *prog, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/*
+ * heap.c: make the next bytes of malloc()ed memory present in one call
+ * (glibc on Linux; elsewhere nothing): a command that knows roughly what
+ * it will allocate saves a page fault per page of it.
+ */
+void cmd_heap_reserve(uint64_t bytes);
 
 #endif /* ESCK_CLI_CMD_H */
