@@ -20,6 +20,9 @@
  * len bytes at byte offset off: what one write overwrote (a before-image), or
  * what a write of the transaction will put there (a pending write).
  */
+/* Blocks txio_peek() keeps in place at once: a path down an extent tree. */
+#define TXIO_PINS 8u
+
 struct txio_image {
 	uint64_t off;
 	uint32_t len;
@@ -64,6 +67,9 @@ struct txio_private {
 	 */
 	uint64_t *cache_mark;
 	unsigned int cache_slots, cache_bs;
+	/* Slots txio_peek() handed out, kept from reuse until txio_unpin(). */
+	unsigned int pin[TXIO_PINS];
+	unsigned int nr_pin;
 	/*
 	 * Group commit (txio_group_begin): committed transactions whose
 	 * writes are still in memory, as whole blocks of gbs bytes, each with
@@ -237,6 +243,7 @@ static void cache_free(struct txio_private *p)
 	p->cache_area = NULL;
 	p->cache_mark = NULL;
 	p->cache_areas = 0;
+	p->nr_pin = 0;
 	if (p->cache_data)
 		munmap(p->cache_data, (size_t)p->cache_slots * p->cache_bs);
 	p->cache_blk = NULL;
@@ -273,19 +280,37 @@ static char *slot_data(struct txio_private *p, unsigned int k)
 	return p->cache_data + (size_t)(p->cache_area[k] - 1) * p->cache_bs;
 }
 
-/* A slot for block b, which it is then said to hold: empty, or the LRU. */
-static unsigned int cache_claim(struct txio_private *p, uint64_t b)
+static int pinned(const struct txio_private *p, unsigned int k)
 {
-	unsigned int s = cache_set(p, b), i, v = s;
+	unsigned int i;
+
+	for (i = 0; i < p->nr_pin; i++)
+		if (p->pin[i] == k)
+			return 1;
+	return 0;
+}
+
+/*
+ * A slot for block b, which it is then said to hold: empty, or the least
+ * recently used of its set that is not pinned; -1 if all of them are.
+ */
+static int cache_claim(struct txio_private *p, uint64_t b)
+{
+	unsigned int s = cache_set(p, b), i;
+	int v = -1;
 
 	for (i = s; i < s + TXIO_CACHE_WAYS; i++) {
+		if (p->nr_pin && pinned(p, i))
+			continue;
 		if (!p->cache_blk[i]) {
-			v = i;
+			v = (int)i;
 			break;
 		}
-		if (p->cache_use[i] < p->cache_use[v])
-			v = i;
+		if (v < 0 || p->cache_use[i] < p->cache_use[v])
+			v = (int)i;
 	}
+	if (v < 0)
+		return -1;
 	p->cache_blk[v] = b + 1;
 	p->cache_use[v] = ++p->cache_clock;
 	p->cache_mark[v] = 0;
@@ -386,7 +411,10 @@ static errcode_t read_disk(struct txio_private *p, uint64_t off, uint64_t len,
 		char *c;
 
 		if (!hit)
-			k = (int)cache_claim(p, b);
+			k = cache_claim(p, b);
+		/* Every slot of its set pinned: past the cache, then. */
+		if (k < 0)
+			return read_real(p, off, len, buf);
 		c = slot_data(p, (unsigned int)k);
 		if (!hit) {
 			retval = io_channel_read_blk64(p->real, b * (cbs / rbs),
@@ -426,7 +454,7 @@ static void cache_store(struct txio_private *p, uint64_t off, uint64_t len,
 		lo = b * cbs > off ? b * cbs : off;
 		hi = (b + 1) * cbs < off + len ? (b + 1) * cbs : off + len;
 		if (k < 0 && hi - lo == cbs)
-			k = (int)cache_claim(p, b);
+			k = cache_claim(p, b);
 		if (k < 0)
 			continue;
 		p->cache_mark[k] = 0;
@@ -1403,6 +1431,68 @@ int txio_marked(io_channel io, uint64_t blk, uint32_t tag)
 	uint64_t *m = p ? mark_of(p, io, blk) : NULL;
 
 	return m && *m == ((UINT64_C(1) << 32) | tag);
+}
+
+errcode_t txio_peek(io_channel io, uint64_t blk, const void **data)
+{
+	struct txio_private *p = priv_of(io);
+	uint64_t bs, off;
+	const void *found = NULL;
+	struct txio_image *w = NULL;
+	struct txio_dirty *d;
+	size_t i;
+	int k;
+
+	*data = NULL;
+	if (!p)
+		return EXT2_ET_BAD_MAGIC;
+	bs = (uint64_t)io->block_size;
+	off = blk * bs;
+	for (i = 0; i < p->nr_pend; i++) {
+		if (p->pend[i].off >= off + bs || off >= p->pend[i].off + p->pend[i].len)
+			continue;
+		if (w || p->pend[i].off != off || p->pend[i].len != bs)
+			return 0; /* pieced together: a read copies it */
+		w = &p->pend[i];
+	}
+	if (w) {
+		found = w->buf;
+	} else if (p->nr_dirty && p->gbs == bs && (d = dirty_find(p, blk))) {
+		found = d->data;
+	} else if (p->nr_pin < TXIO_PINS && p->cache_slots &&
+		   bs == p->cache_bs && (!p->nr_dirty || p->gbs == bs) &&
+		   (uint64_t)p->real->block_size <= bs) {
+		k = cache_find(p, blk);
+		if (k < 0) {
+			k = cache_claim(p, blk);
+			if (k < 0)
+				return 0;
+			if (io_channel_read_blk64(p->real,
+						  blk * (bs / (uint64_t)p->real->block_size),
+						  -(int)bs, slot_data(p, (unsigned int)k))) {
+				/* The read that follows reports it. */
+				p->cache_blk[k] = 0;
+				return 0;
+			}
+		}
+		p->pin[p->nr_pin++] = (unsigned int)k;
+		found = slot_data(p, (unsigned int)k);
+	}
+	if (!found)
+		return 0;
+	/* A read like any other for fault injection. */
+	if (read_fault_now())
+		return note_error(p, EIO);
+	*data = found;
+	return 0;
+}
+
+void txio_unpin(io_channel io)
+{
+	struct txio_private *p = priv_of(io);
+
+	if (p)
+		p->nr_pin = 0;
 }
 
 static struct struct_io_manager txio_manager = {

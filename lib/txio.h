@@ -116,6 +116,19 @@ void txio_mark(io_channel io, uint64_t blk, uint32_t tag);
 int txio_marked(io_channel io, uint64_t blk, uint32_t tag);
 
 /*
+ * Block blk (of the channel's block size) as a read would return it, in
+ * place instead of copied: *data points at txio's own copy, or is NULL
+ * where there is none to point at (the block is pieced together from
+ * parts, say) and a read must copy it.  A read for fault injection.  The
+ * bytes stay valid until the next write, commit, rollback or txio_unpin():
+ * a cached block is pinned (kept from reuse) until then, eight at most,
+ * so a walk down a tree can hold a block for each level.
+ */
+errcode_t txio_peek(io_channel io, uint64_t blk, const void **data);
+/* Let the blocks txio_peek() pinned be reused. */
+void txio_unpin(io_channel io);
+
+/*
  * Fault injection for tests: make the nth write to the image (1-based,
  * counted over the whole life of the channels opened after this call) fail
  * with EIO, 0 for none.  If that write was a group's, the first later

@@ -638,6 +638,87 @@ static void marks(void)
 	io_channel_close(io);
 }
 
+/* Whether txio_peek() gives block b in place and it is all c. */
+static int peeks(io_channel io, unsigned long long b, int c)
+{
+	const unsigned char *got;
+	const void *at;
+	int i;
+
+	if (txio_peek(io, b, &at) || !at)
+		return 0;
+	got = at;
+	for (i = 0; i < 1024; i++)
+		if (got[i] != c)
+			return 0;
+	return 1;
+}
+
+/*
+ * txio_peek(): a block in place wherever txio holds it whole (the cache,
+ * loaded on a miss; a held write; the group's copy), none where a read
+ * pieces it together; pinned blocks are not evicted, and a read past a
+ * set of pinned ones still reads right; a peek is a read to fault
+ * injection.
+ */
+static void peek(void)
+{
+	const void *at, *held[4];
+	char path[512];
+	io_channel io;
+	int i, good = 1;
+
+	snprintf(path, sizeof(path), "%s/peek", dir);
+	if (sh("head -c %d /dev/zero >%s", 5 * 1024 * 1024, path) ||
+	    txio_io_manager->open(path, IO_FLAG_RW, &io)) {
+		ok(0, "peek: open");
+		return;
+	}
+	io_channel_set_blksize(io, 1024);
+	txio_set_fail_write(0);
+	txio_set_fail_read(0);
+	for (i = 0; i < 5; i++)
+		sh("head -c 1024 /dev/zero | tr '\\000' '%c' | dd of=%s bs=1024 "
+		   "seek=%d conv=notrunc 2>/dev/null",
+		   'a' + i, path, i * 1024);
+	ok(peeks(io, 1024, 'b') && reads(io, 1024, 'b'),
+	   "peek: a block never read is loaded and given in place");
+	txio_unpin(io);
+	txio_begin(io);
+	put(io, 7, 'A');
+	io_channel_write_blk64(io, 8, -10, "0123456789");
+	ok(peeks(io, 7, 'A'), "peek: a held write of the whole block is given");
+	ok(!txio_peek(io, 8, &at) && !at && reads(io, 7, 'A'),
+	   "peek: a block a held part-write covers is not: a read copies it");
+	txio_rollback(io);
+	txio_unpin(io);
+	txio_group_begin(io);
+	tx(io, 7, 'B', -1);
+	ok(peeks(io, 7, 'B'), "peek: the group's copy is given");
+	txio_group_end(io);
+	txio_unpin(io);
+	/* Blocks 0, 1024, 2048, 3072 and 4096 share a set of four slots. */
+	for (i = 0; i < 4; i++) {
+		good &= !txio_peek(io, (unsigned long long)i * 1024, &held[i]) &&
+			held[i] != NULL;
+	}
+	good &= reads(io, 4096, 'e');
+	for (i = 0; i < 4; i++)
+		good &= held[i] && ((const char *)held[i])[0] == 'a' + i &&
+			((const char *)held[i])[1023] == 'a' + i;
+	ok(good, "peek: four pinned blocks of one set stay while a fifth is read");
+	txio_unpin(io);
+	good = reads(io, 4096, 'e') && peeks(io, 4096, 'e');
+	txio_unpin(io);
+	ok(good, "peek: ... and once unpinned, the fifth is cached in their place");
+	txio_set_fail_read(1);
+	ok(txio_peek(io, 1024, &at) == EIO && !at,
+	   "peek: the read fault injection counts a peek as a read");
+	txio_set_fail_read(0);
+	txio_unpin(io);
+	io_channel_close(io);
+}
+
 /*
  * txio's block cache against a model of the file: seeded transactions of
  * writes of whole blocks and of parts of blocks, under 4 KiB and 1 KiB
@@ -674,6 +755,14 @@ static int model_matches(io_channel io, const char *path,
 		io_channel_set_blksize(io, (int)bs);
 		same = !io_channel_read_blk64(io, b, (int)nb, got) &&
 		       !memcmp(got, model + (size_t)b * bs, (size_t)nb * bs);
+		if (same && nb == 1) {
+			/* in place, where txio can give it so */
+			const void *at;
+
+			same = !txio_peek(io, b, &at) &&
+			       (!at || !memcmp(at, model + (size_t)b * bs, bs));
+			txio_unpin(io);
+		}
 		if (same && bs == 1024) {
 			/* the superblock's way: bytes, not blocks */
 			same = !io_channel_read_blk64(io, b, -512, got) &&
@@ -775,6 +864,7 @@ int main(void)
 	group_order();
 	cache_ways();
 	marks();
+	peek();
 	cache_model();
 	divergence(base);
 	sweep(base, "fpunch-middle", "open f\nfpunch 5000 20000\n");
