@@ -317,7 +317,8 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 	uint64_t child = get_le32(ent + 4) | (uint64_t)get_le16(ent + 8) << 32;
 	uint64_t child_hi = f->hi;
 	unsigned int cap = (g->block_size - RAW_HDR_SIZE) / RAW_ENTRY_SIZE;
-	unsigned char *buf;
+	const unsigned char *buf;
+	const void *peeked = NULL;
 	struct frame *c;
 	struct hdr h;
 	unsigned int j;
@@ -393,8 +394,14 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 		for (j = 1; j <= w->stack[0].depth; j++)
 			w->bufs[j] = mem + (size_t)(j - 1) * g->block_size;
 	}
-	buf = w->bufs[sp];
-	if (g->read_block(g->arg, child, buf)) {
+	/* In place if the reader can, else read into this level's buffer. */
+	rc = g->peek_block ? g->peek_block(g->arg, child, &peeked) : 0;
+	buf = peeked;
+	if (!rc && !buf) {
+		buf = w->bufs[sp];
+		rc = g->read_block(g->arg, child, w->bufs[sp]) ? 1 : 0;
+	}
+	if (rc) {
 		problem(w, ESCK_PR_TREE_READ, child, key, ESCK_NONE, child,
 			ESCK_NONE, ESCK_NONE);
 		w->out->damaged = 1;
@@ -593,6 +600,8 @@ errcode_t esck_raw_walk_range(const struct esck_raw_geometry *g, uint32_t ino,
 
 	rc = walk_tree(w);
 
+	if (g->peek_done)
+		g->peek_done(g->arg);
 	free(w->buf_mem);
 	if (w->seen != w->seen_inline)
 		free(w->seen);

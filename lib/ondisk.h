@@ -51,6 +51,14 @@ struct esck_raw_geometry {
 	void (*csum_good)(void *arg, uint64_t blk, uint32_t seed);
 	void *arg;
 	/*
+	 * Optional: a node's bytes in place instead of read into the walk's
+	 * buffer.  *data NULL (with 0) says "read it"; nonzero is a read
+	 * error.  The bytes must stay valid until peek_done(), which a walk
+	 * calls before it returns, and a walk peeks at one node a level.
+	 */
+	int (*peek_block)(void *arg, uint64_t blk, const void **data);
+	void (*peek_done)(void *arg);
+	/*
 	 * Optional: ESCK_RAW_SCRATCH(block_size) bytes for the walk's node
 	 * buffers, so that a walk made after every op allocates nothing.  One
 	 * walk at a time may use it.

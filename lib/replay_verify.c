@@ -26,6 +26,20 @@ static errcode_t read_block(void *arg, uint64_t blk, void *buf)
  * txio's block cache: after each op the path to its range is read again,
  * and the index nodes above a leaf rarely change.
  */
+static int peek_block(void *arg, uint64_t blk, const void **data)
+{
+	struct esck_replay *r = arg;
+
+	return txio_peek(r->fs->io, blk, data) ? 1 : 0;
+}
+
+static void peek_done(void *arg)
+{
+	struct esck_replay *r = arg;
+
+	txio_unpin(r->fs->io);
+}
+
 static int csum_known(void *arg, uint64_t blk, uint32_t seed)
 {
 	struct esck_replay *r = arg;
@@ -301,6 +315,8 @@ void replay_geometry(struct esck_replay *r, struct esck_raw_geometry *geo)
 	if (txio_is_txio(r->fs->io)) {
 		geo->csum_known = csum_known;
 		geo->csum_good = csum_good;
+		geo->peek_block = peek_block;
+		geo->peek_done = peek_done;
 	}
 	geo->arg = r;
 	if (r->walk_bs != geo->block_size) {

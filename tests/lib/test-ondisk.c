@@ -70,6 +70,34 @@ static errcode_t dev_read(void *arg, uint64_t blk, void *buf)
 	return 0;
 }
 
+/*
+ * The walks run twice: reading each node into the walk's buffer, then
+ * peeking at it in place (every third peek declining, so both ways mix).
+ * The results must not change.
+ */
+static int peek_mode;
+static unsigned int peeks_declined, peeks_done;
+
+static int dev_peek(void *arg, uint64_t blk, const void **data)
+{
+	struct dev *d = arg;
+
+	*data = NULL;
+	if (++peeks_declined % 3 == 0)
+		return 0;
+	d->reads++;
+	if (blk >= d->nblocks || blk == d->bad_read)
+		return 1;
+	*data = d->data + blk * d->bs;
+	return 0;
+}
+
+static void dev_peek_done(void *arg)
+{
+	(void)arg;
+	peeks_done++;
+}
+
 static int dev_meta(void *arg, uint64_t blk)
 {
 	struct dev *d = arg;
@@ -110,6 +138,10 @@ static void geometry(struct dev *d, struct esck_raw_geometry *g)
 	g->csum_seed = d->fs_seed;
 	g->is_metadata = dev_meta;
 	g->read_block = dev_read;
+	if (peek_mode) {
+		g->peek_block = dev_peek;
+		g->peek_done = dev_peek_done;
+	}
 	g->arg = d;
 }
 
@@ -1186,7 +1218,7 @@ static void test_range(void)
 	dev_free(&d);
 }
 
-int main(void)
+static void run_all(void)
 {
 	unsigned int depth;
 
@@ -1215,5 +1247,15 @@ int main(void)
 	test_real_image(4096, 40, 1);
 	test_real_image(1024, 600, 2);
 	test_range();
+}
+
+int main(void)
+{
+	run_all();
+	peek_mode = 1;
+	run_all();
+	ok(peeks_done > 0 && peeks_declined > peeks_done,
+	   "peeks: %u walks ended with peek_done, %u peeks asked",
+	   peeks_done, peeks_declined);
 	return done();
 }
