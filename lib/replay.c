@@ -184,6 +184,7 @@ errcode_t esck_replay_close(struct esck_replay *r)
 	replay_group_free(r);
 	free(r->buf);
 	free(r->walk_scratch);
+	free(r->leaf_bufs);
 	free(r->image);
 	free(r);
 	return retval;

@@ -125,6 +125,9 @@ struct esck_replay {
 	/* The raw walks' node buffers (ESCK_RAW_SCRATCH of walk_bs bytes). */
 	void *walk_scratch;
 	unsigned int walk_bs;
+	/* replay_leaf_remove()'s path buffers (LEAF_MAX_DEPTH of leaf_bs). */
+	unsigned char *leaf_bufs;
+	unsigned int leaf_bs;
 
 	/* Blocks reserved for extent splits, handed out by the alloc hook. */
 	blk64_t resv[REPLAY_MAX_RESV];

@@ -29,6 +29,11 @@ struct node {
 	unsigned char *buf;	/* the node: i_block for the root */
 	uint64_t blk;		/* 0 for the root */
 	unsigned int idx;	/* entry followed down (index nodes) */
+	/*
+	 * buf is txio's own copy (txio_peek()), to read only and only until
+	 * the first write: own() copies it first.
+	 */
+	int peeked;
 };
 
 struct ext {
@@ -173,17 +178,46 @@ static errcode_t read_path(struct esck_replay *r, struct ext2_inode *inode,
 		if (child < fs->super->s_first_data_block ||
 		    child >= ext2fs_blocks_count(fs->super))
 			return 0;
-		path[l + 1].buf = bufs + (size_t)l * fs->blocksize;
 		path[l + 1].blk = child;
-		retval = io_channel_read_blk64(fs->io, child, 1, path[l + 1].buf);
-		if (retval)
-			return retval;
+		path[l + 1].peeked = 0;
+		/* Index nodes in place: only the leaf is certain to change. */
+		if (l + 1 < d && txio_is_txio(fs->io)) {
+			const void *in_place;
+
+			retval = txio_peek(fs->io, child, &in_place);
+			if (retval)
+				return retval;
+			path[l + 1].buf = (unsigned char *)(uintptr_t)in_place;
+			path[l + 1].peeked = in_place != NULL;
+		}
+		if (!path[l + 1].peeked) {
+			path[l + 1].buf = bufs + (size_t)l * fs->blocksize;
+			retval = io_channel_read_blk64(fs->io, child, 1,
+						       path[l + 1].buf);
+			if (retval)
+				return retval;
+		}
 		if (!node_ok(path[l + 1].buf, fs->blocksize, d - l - 1))
 			return 0;
 	}
 	*depth = d;
 	*ok = 1;
 	return 0;
+}
+
+/* The index nodes of the path in bufs, to be changed and written. */
+static void own(struct node *path, unsigned int depth, unsigned char *bufs,
+		unsigned int bs)
+{
+	unsigned int l;
+
+	for (l = 1; l < depth; l++) {
+		if (!path[l].peeked)
+			continue;
+		memcpy(bufs + (size_t)(l - 1) * bs, path[l].buf, bs);
+		path[l].buf = bufs + (size_t)(l - 1) * bs;
+		path[l].peeked = 0;
+	}
 }
 
 /*
@@ -268,9 +302,15 @@ errcode_t replay_leaf_remove(struct esck_replay *r, uint32_t ino,
 	if (EXT2FS_CLUSTER_RATIO(fs) != 1 || start > end ||
 	    r->opts.general_removal)
 		return 0;
-	bufs = malloc((size_t)LEAF_MAX_DEPTH * fs->blocksize);
-	if (!bufs)
-		return EXT2_ET_NO_MEMORY;
+	/* Kept for the next op: the path of each op needs them. */
+	if (r->leaf_bs != fs->blocksize) {
+		free(r->leaf_bufs);
+		r->leaf_bufs = malloc((size_t)LEAF_MAX_DEPTH * fs->blocksize);
+		r->leaf_bs = r->leaf_bufs ? fs->blocksize : 0;
+		if (!r->leaf_bufs)
+			return EXT2_ET_NO_MEMORY;
+	}
+	bufs = r->leaf_bufs;
 	retval = read_path(r, inode, end, path, bufs, &depth, &ok);
 	if (retval || !ok)
 		goto out;
@@ -327,6 +367,9 @@ errcode_t replay_leaf_remove(struct esck_replay *r, uint32_t ino,
 		for (i = 0; i < k; i++)
 			put_ext(leaf, (unsigned int)p.lo + i, &keep[i]);
 		header(leaf)->eh_entries = ext2fs_cpu_to_le16((uint16_t)m);
+		/* The keys above change too (below): before the first write. */
+		if (m && key_at(leaf, 0) != first)
+			own(path, depth, bufs, fs->blocksize);
 		retval = write_node(r, ino, inode, &path[depth]);
 		if (retval)
 			goto out;
@@ -352,6 +395,7 @@ errcode_t replay_leaf_remove(struct esck_replay *r, uint32_t ino,
 	}
 	*done = 1;
 out:
-	free(bufs);
+	if (txio_is_txio(fs->io))
+		txio_unpin(fs->io);
 	return retval;
 }
