@@ -70,6 +70,7 @@ struct frame {
 	uint64_t hi;			/* keys and extents must end at or below this */
 	int have_key;
 	uint32_t last_key;		/* largest key accepted so far in this node */
+	int peeked;			/* buf is the reader's (peek_block) */
 };
 
 struct walk {
@@ -301,6 +302,9 @@ static int visit_leaf(struct walk *w, struct frame *f, const unsigned char *ent)
 	return add_extent(w, &e);
 }
 
+static int take_node(struct walk *w, unsigned int sp, uint64_t child,
+		     uint32_t key, uint64_t child_hi, const unsigned char *buf);
+
 /*
  * Check the index entry just taken from the top frame (stack[sp - 1]), then
  * read and check its child.  Returns 0 with *pushed set if the child became
@@ -316,11 +320,8 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 	uint32_t key = get_le32(ent);
 	uint64_t child = get_le32(ent + 4) | (uint64_t)get_le16(ent + 8) << 32;
 	uint64_t child_hi = f->hi;
-	unsigned int cap = (g->block_size - RAW_HDR_SIZE) / RAW_ENTRY_SIZE;
 	const unsigned char *buf;
 	const void *peeked = NULL;
-	struct frame *c;
-	struct hdr h;
 	unsigned int j;
 	int rc;
 
@@ -407,6 +408,28 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 		w->out->damaged = 1;
 		return 0;
 	}
+	*pushed = take_node(w, sp, child, key, child_hi, buf);
+	if (*pushed)
+		w->stack[sp].peeked = peeked != NULL;
+	else if (peeked && g->peek_release)
+		g->peek_release(g->arg, peeked);
+	return 0;
+}
+
+/*
+ * Check the node just read at child (key in its parent, child_hi the end
+ * of its range) and make it the new top of the stack, stack[sp]: 1, or 0
+ * if it is not to be walked.
+ */
+static int take_node(struct walk *w, unsigned int sp, uint64_t child,
+		     uint32_t key, uint64_t child_hi, const unsigned char *buf)
+{
+	const struct esck_raw_geometry *g = w->g;
+	const struct frame *f = &w->stack[sp - 1];
+	unsigned int cap = (g->block_size - RAW_HDR_SIZE) / RAW_ENTRY_SIZE;
+	struct frame *c;
+	struct hdr h;
+
 	get_hdr(buf, &h);
 	if (h.magic != RAW_MAGIC) {
 		problem(w, ESCK_PR_TREE_NODE_MAGIC, child, key, ESCK_NONE, child,
@@ -468,8 +491,7 @@ static int visit_index(struct walk *w, unsigned int sp, int *pushed)
 	c->hi = child_hi;
 	c->have_key = 0;
 	c->last_key = 0;
-	*pushed = 1;
-	return 0;
+	return 1;
 }
 
 /* Check the inode's own header; 1 if the walk can start from it. */
@@ -533,6 +555,8 @@ static int walk_tree(struct walk *w)
 		int pushed;
 
 		if (f->next >= f->entries) {
+			if (f->peeked && w->g->peek_release)
+				w->g->peek_release(w->g->arg, f->buf);
 			sp--;
 			continue;
 		}
@@ -600,8 +624,9 @@ errcode_t esck_raw_walk_range(const struct esck_raw_geometry *g, uint32_t ino,
 
 	rc = walk_tree(w);
 
-	if (g->peek_done)
-		g->peek_done(g->arg);
+	/* An early end leaves frames on the stack: let go of all of them. */
+	if (g->peek_release)
+		g->peek_release(g->arg, NULL);
 	free(w->buf_mem);
 	if (w->seen != w->seen_inline)
 		free(w->seen);

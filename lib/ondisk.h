@@ -53,11 +53,13 @@ struct esck_raw_geometry {
 	/*
 	 * Optional: a node's bytes in place instead of read into the walk's
 	 * buffer.  *data NULL (with 0) says "read it"; nonzero is a read
-	 * error.  The bytes must stay valid until peek_done(), which a walk
-	 * calls before it returns, and a walk peeks at one node a level.
+	 * error.  The bytes must stay valid until peek_release() of them,
+	 * which the walk calls when it leaves the node, so it holds one node
+	 * a level at most; and peek_release() of NULL, for all of them,
+	 * before it returns.
 	 */
 	int (*peek_block)(void *arg, uint64_t blk, const void **data);
-	void (*peek_done)(void *arg);
+	void (*peek_release)(void *arg, const void *data);
 	/*
 	 * Optional: ESCK_RAW_SCRATCH(block_size) bytes for the walk's node
 	 * buffers, so that a walk made after every op allocates nothing.  One

@@ -396,6 +396,6 @@ errcode_t replay_leaf_remove(struct esck_replay *r, uint32_t ino,
 	*done = 1;
 out:
 	if (txio_is_txio(fs->io))
-		txio_unpin(fs->io);
+		txio_unpin(fs->io, NULL);
 	return retval;
 }

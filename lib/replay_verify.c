@@ -33,11 +33,11 @@ static int peek_block(void *arg, uint64_t blk, const void **data)
 	return txio_peek(r->fs->io, blk, data) ? 1 : 0;
 }
 
-static void peek_done(void *arg)
+static void peek_release(void *arg, const void *data)
 {
 	struct esck_replay *r = arg;
 
-	txio_unpin(r->fs->io);
+	txio_unpin(r->fs->io, data);
 }
 
 static int csum_known(void *arg, uint64_t blk, uint32_t seed)
@@ -316,7 +316,7 @@ void replay_geometry(struct esck_replay *r, struct esck_raw_geometry *geo)
 		geo->csum_known = csum_known;
 		geo->csum_good = csum_good;
 		geo->peek_block = peek_block;
-		geo->peek_done = peek_done;
+		geo->peek_release = peek_release;
 	}
 	geo->arg = r;
 	if (r->walk_bs != geo->block_size) {

@@ -1487,12 +1487,23 @@ errcode_t txio_peek(io_channel io, uint64_t blk, const void **data)
 	return 0;
 }
 
-void txio_unpin(io_channel io)
+void txio_unpin(io_channel io, const void *data)
 {
 	struct txio_private *p = priv_of(io);
+	unsigned int i;
 
-	if (p)
+	if (!p)
+		return;
+	if (!data) {
 		p->nr_pin = 0;
+		return;
+	}
+	/* Only cached blocks are pinned: a held write's bytes are not. */
+	for (i = 0; i < p->nr_pin; i++)
+		if ((const void *)slot_data(p, p->pin[i]) == data) {
+			p->pin[i] = p->pin[--p->nr_pin];
+			return;
+		}
 }
 
 static struct struct_io_manager txio_manager = {

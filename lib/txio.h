@@ -120,13 +120,14 @@ int txio_marked(io_channel io, uint64_t blk, uint32_t tag);
  * place instead of copied: *data points at txio's own copy, or is NULL
  * where there is none to point at (the block is pieced together from
  * parts, say) and a read must copy it.  A read for fault injection.  The
- * bytes stay valid until the next write, commit, rollback or txio_unpin():
- * a cached block is pinned (kept from reuse) until then, eight at most,
- * so a walk down a tree can hold a block for each level.
+ * bytes stay valid until the next write, commit, rollback or txio_unpin()
+ * of them: a cached block is pinned (kept from reuse) until then, eight at
+ * most (a peek past that many gives none), so a walk down a tree can hold
+ * a block for each level.
  */
 errcode_t txio_peek(io_channel io, uint64_t blk, const void **data);
-/* Let the blocks txio_peek() pinned be reused. */
-void txio_unpin(io_channel io);
+/* Let the block txio_peek() gave at data be reused; NULL: all of them. */
+void txio_unpin(io_channel io, const void *data);
 
 /*
  * Fault injection for tests: make the nth write to the image (1-based,

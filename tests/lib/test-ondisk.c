@@ -76,26 +76,39 @@ static errcode_t dev_read(void *arg, uint64_t blk, void *buf)
  * The results must not change.
  */
 static int peek_mode;
-static unsigned int peeks_declined, peeks_done;
+static unsigned int peeks_asked, peeks_ended, peeks_held, peeks_held_max;
+static int peeks_bad;	/* a release of what was not given */
 
 static int dev_peek(void *arg, uint64_t blk, const void **data)
 {
 	struct dev *d = arg;
 
 	*data = NULL;
-	if (++peeks_declined % 3 == 0)
+	if (++peeks_asked % 3 == 0)
 		return 0;
 	d->reads++;
 	if (blk >= d->nblocks || blk == d->bad_read)
 		return 1;
 	*data = d->data + blk * d->bs;
+	if (++peeks_held > peeks_held_max)
+		peeks_held_max = peeks_held;
 	return 0;
 }
 
-static void dev_peek_done(void *arg)
+static void dev_peek_release(void *arg, const void *data)
 {
-	(void)arg;
-	peeks_done++;
+	struct dev *d = arg;
+	const unsigned char *p = data;
+
+	if (!data) {
+		peeks_ended++;
+		peeks_held = 0;
+		return;
+	}
+	if (!peeks_held || p < d->data || p >= d->data + d->nblocks * d->bs)
+		peeks_bad = 1;
+	else
+		peeks_held--;
 }
 
 static int dev_meta(void *arg, uint64_t blk)
@@ -140,7 +153,7 @@ static void geometry(struct dev *d, struct esck_raw_geometry *g)
 	g->read_block = dev_read;
 	if (peek_mode) {
 		g->peek_block = dev_peek;
-		g->peek_done = dev_peek_done;
+		g->peek_release = dev_peek_release;
 	}
 	g->arg = d;
 }
@@ -1254,8 +1267,9 @@ int main(void)
 	run_all();
 	peek_mode = 1;
 	run_all();
-	ok(peeks_done > 0 && peeks_declined > peeks_done,
-	   "peeks: %u walks ended with peek_done, %u peeks asked",
-	   peeks_done, peeks_declined);
+	ok(peeks_ended > 0 && peeks_asked > peeks_ended && !peeks_bad &&
+	   peeks_held_max >= 2 && peeks_held_max <= 5,
+	   "peeks: %u walks, %u peeks; at most %u held at once (a node a level)",
+	   peeks_ended, peeks_asked, peeks_held_max);
 	return done();
 }

@@ -683,7 +683,7 @@ static void peek(void)
 		   'a' + i, path, i * 1024);
 	ok(peeks(io, 1024, 'b') && reads(io, 1024, 'b'),
 	   "peek: a block never read is loaded and given in place");
-	txio_unpin(io);
+	txio_unpin(io, NULL);
 	txio_begin(io);
 	put(io, 7, 'A');
 	io_channel_write_blk64(io, 8, -10, "0123456789");
@@ -691,12 +691,12 @@ static void peek(void)
 	ok(!txio_peek(io, 8, &at) && !at && reads(io, 7, 'A'),
 	   "peek: a block a held part-write covers is not: a read copies it");
 	txio_rollback(io);
-	txio_unpin(io);
+	txio_unpin(io, NULL);
 	txio_group_begin(io);
 	tx(io, 7, 'B', -1);
 	ok(peeks(io, 7, 'B'), "peek: the group's copy is given");
 	txio_group_end(io);
-	txio_unpin(io);
+	txio_unpin(io, NULL);
 	/* Blocks 0, 1024, 2048, 3072 and 4096 share a set of four slots. */
 	for (i = 0; i < 4; i++) {
 		good &= !txio_peek(io, (unsigned long long)i * 1024, &held[i]) &&
@@ -707,15 +707,20 @@ static void peek(void)
 		good &= held[i] && ((const char *)held[i])[0] == 'a' + i &&
 			((const char *)held[i])[1023] == 'a' + i;
 	ok(good, "peek: four pinned blocks of one set stay while a fifth is read");
-	txio_unpin(io);
+	txio_unpin(io, held[1]);
+	good = reads(io, 4096, 'e') && peeks(io, 4096, 'e') &&
+	       ((const char *)held[0])[0] == 'a' && ((const char *)held[2])[0] == 'c' &&
+	       ((const char *)held[3])[0] == 'd';
+	ok(good, "peek: one unpinned, the fifth takes its slot and the others stay");
+	txio_unpin(io, NULL);
 	good = reads(io, 4096, 'e') && peeks(io, 4096, 'e');
-	txio_unpin(io);
+	txio_unpin(io, NULL);
 	ok(good, "peek: ... and once unpinned, the fifth is cached in their place");
 	txio_set_fail_read(1);
 	ok(txio_peek(io, 1024, &at) == EIO && !at,
 	   "peek: the read fault injection counts a peek as a read");
 	txio_set_fail_read(0);
-	txio_unpin(io);
+	txio_unpin(io, NULL);
 	io_channel_close(io);
 }
 
@@ -761,7 +766,7 @@ static int model_matches(io_channel io, const char *path,
 
 			same = !txio_peek(io, b, &at) &&
 			       (!at || !memcmp(at, model + (size_t)b * bs, bs));
-			txio_unpin(io);
+			txio_unpin(io, NULL);
 		}
 		if (same && bs == 1024) {
 			/* the superblock's way: bytes, not blocks */
