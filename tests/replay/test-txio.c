@@ -528,25 +528,40 @@ static void group_order(void)
  * apart), read in turn so that each read evicts: every read returns the
  * block's own contents, before and after a committed write to one.
  */
-static void cache_ways(void)
+/*
+ * A 5 MiB file NAME with 1 KiB blocks 0, 1024, 2048, 3072 and 4096, which
+ * share a set of the cache's four ways, all 'a' to 'e', opened through
+ * txio with 1 KiB blocks and no faults; 0 if that failed.
+ */
+static int open_one_set(const char *name, char *path, size_t len,
+			io_channel *io)
 {
-	char path[512];
-	io_channel io;
-	int i, round, good = 1;
+	int i;
 
-	snprintf(path, sizeof(path), "%s/ways", dir);
+	snprintf(path, len, "%s/%s", dir, name);
 	if (sh("head -c %d /dev/zero >%s", 5 * 1024 * 1024, path) ||
-	    txio_io_manager->open(path, IO_FLAG_RW, &io)) {
-		ok(0, "ways: open");
-		return;
-	}
-	io_channel_set_blksize(io, 1024);
+	    txio_io_manager->open(path, IO_FLAG_RW, io))
+		return 0;
+	io_channel_set_blksize(*io, 1024);
 	txio_set_fail_write(0);
 	txio_set_fail_read(0);
 	for (i = 0; i < 5; i++)
 		sh("head -c 1024 /dev/zero | tr '\\000' '%c' | dd of=%s bs=1024 "
 		   "seek=%d conv=notrunc 2>/dev/null",
 		   'a' + i, path, i * 1024);
+	return 1;
+}
+
+static void cache_ways(void)
+{
+	char path[512];
+	io_channel io;
+	int i, round, good = 1;
+
+	if (!open_one_set("ways", path, sizeof(path), &io)) {
+		ok(0, "ways: open");
+		return;
+	}
 	for (round = 0; round < 3; round++)
 		for (i = 0; i < 5; i++)
 			good &= reads(io, (unsigned long long)((i + round) % 5) * 1024,
@@ -668,19 +683,10 @@ static void peek(void)
 	io_channel io;
 	int i, good = 1;
 
-	snprintf(path, sizeof(path), "%s/peek", dir);
-	if (sh("head -c %d /dev/zero >%s", 5 * 1024 * 1024, path) ||
-	    txio_io_manager->open(path, IO_FLAG_RW, &io)) {
+	if (!open_one_set("peek", path, sizeof(path), &io)) {
 		ok(0, "peek: open");
 		return;
 	}
-	io_channel_set_blksize(io, 1024);
-	txio_set_fail_write(0);
-	txio_set_fail_read(0);
-	for (i = 0; i < 5; i++)
-		sh("head -c 1024 /dev/zero | tr '\\000' '%c' | dd of=%s bs=1024 "
-		   "seek=%d conv=notrunc 2>/dev/null",
-		   'a' + i, path, i * 1024);
 	ok(peeks(io, 1024, 'b') && reads(io, 1024, 'b'),
 	   "peek: a block never read is loaded and given in place");
 	txio_unpin(io, NULL);
