@@ -5,8 +5,10 @@
  * EXT4_EX_NOCACHE), and the verification after an op compares only its
  * range and one block on each side.  On a tree of a million extents the
  * whole load is 40 MB of entries that no comparison ever looks at.  The
- * ops themselves decide from the disk, never from the cache, so what the
- * cache holds changes what is compared, not what is done.
+ * ops themselves decide from the disk (the cache only spares a split's
+ * reservation its walk where it already knows the block after the range
+ * is a hole, which the disk says too), so what the cache holds changes
+ * what is compared, not what is done.
  *
  * Filling from the disk is right only while the disk holds every change
  * the cache holds: so never in a dry run, and only where nothing is
