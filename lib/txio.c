@@ -16,13 +16,13 @@
  */
 #define TXIO_PENDING_MAX (64u << 20)
 
+/* Blocks txio_peek() keeps in place at once: a path down an extent tree. */
+#define TXIO_PINS 8u
+
 /*
  * len bytes at byte offset off: what one write overwrote (a before-image), or
  * what a write of the transaction will put there (a pending write).
  */
-/* Blocks txio_peek() keeps in place at once: a path down an extent tree. */
-#define TXIO_PINS 8u
-
 struct txio_image {
 	uint64_t off;
 	uint32_t len;
@@ -397,33 +397,49 @@ static errcode_t read_real(struct txio_private *p, uint64_t off, uint64_t len,
 	return io_channel_read_blk64(p->real, off / rbs, -(int)len, buf);
 }
 
+/*
+ * The slot holding cache block b, read from the image into one on a miss;
+ * -1 without one (no cache, a block size the cache cannot hold, every
+ * slot of its set pinned) or if the read failed.
+ */
+static int load_slot(struct txio_private *p, uint64_t b)
+{
+	uint64_t rbs = (uint64_t)p->real->block_size, cbs = p->cache_bs;
+	int k;
+
+	if (!p->cache_slots || rbs > cbs)
+		return -1;
+	k = cache_find(p, b);
+	if (k >= 0)
+		return k;
+	k = cache_claim(p, b);
+	if (k >= 0 && io_channel_read_blk64(p->real, b * (cbs / rbs), -(int)cbs,
+					    slot_data(p, (unsigned int)k))) {
+		p->cache_blk[k] = 0;
+		k = -1;
+	}
+	return k;
+}
+
 static errcode_t read_disk(struct txio_private *p, uint64_t off, uint64_t len,
 			   void *buf)
 {
 	uint64_t rbs = (uint64_t)p->real->block_size, cbs = p->cache_bs;
 	uint64_t b, lo, hi;
-	errcode_t retval;
 
 	if (!p->cache_slots || !len || rbs > cbs || len > 8 * cbs)
 		return read_real(p, off, len, buf);
 	for (b = off / cbs; b * cbs < off + len; b++) {
-		int k = cache_find(p, b), hit = k >= 0;
-		char *c;
+		int k = load_slot(p, b);
+		const char *c;
 
-		if (!hit)
-			k = cache_claim(p, b);
-		/* Every slot of its set pinned: past the cache, then. */
+		/*
+		 * Every slot of its set pinned, or a read error: past the
+		 * cache, which reports the error.
+		 */
 		if (k < 0)
 			return read_real(p, off, len, buf);
 		c = slot_data(p, (unsigned int)k);
-		if (!hit) {
-			retval = io_channel_read_blk64(p->real, b * (cbs / rbs),
-						       -(int)cbs, c);
-			if (retval) {
-				p->cache_blk[k] = 0;
-				return read_real(p, off, len, buf);
-			}
-		}
 		lo = b * cbs > off ? b * cbs : off;
 		hi = (b + 1) * cbs < off + len ? (b + 1) * cbs : off + len;
 		memcpy((char *)buf + (lo - off), c + (lo - b * cbs), hi - lo);
@@ -1388,6 +1404,34 @@ static int visible_slot(struct txio_private *p, io_channel io, uint64_t blk)
 }
 
 /*
+ * Whether block blk's contents as a read returns them now are held whole
+ * ahead of the cache: 1 with *w the one pending write over it, or *d the
+ * group's copy (the other NULL); 0 if neither holds any of it; -1 if a
+ * read pieces it together (it is partly written).
+ */
+static int held_whole(struct txio_private *p, io_channel io, uint64_t blk,
+		      struct txio_image **w, struct txio_dirty **d)
+{
+	uint64_t bs = (uint64_t)io->block_size, off = blk * bs;
+	size_t i;
+
+	*w = NULL;
+	*d = NULL;
+	for (i = 0; i < p->nr_pend; i++) {
+		if (p->pend[i].off >= off + bs || off >= p->pend[i].off + p->pend[i].len)
+			continue;
+		if (*w || p->pend[i].off != off || p->pend[i].len != bs)
+			return -1;
+		*w = &p->pend[i];
+	}
+	if (*w)
+		return 1;
+	if (p->nr_dirty && p->gbs == bs && (*d = dirty_find(p, blk)) != NULL)
+		return 1;
+	return 0;
+}
+
+/*
  * Where the mark of block blk's contents as a read returns them now is
  * kept, if they are held as one whole block: the one pending write over
  * it, else the group's copy, else the cached slot.  NULL if there is no
@@ -1395,23 +1439,12 @@ static int visible_slot(struct txio_private *p, io_channel io, uint64_t blk)
  */
 static uint64_t *mark_of(struct txio_private *p, io_channel io, uint64_t blk)
 {
-	uint64_t bs = (uint64_t)io->block_size, off = blk * bs;
-	struct txio_image *w = NULL;
+	struct txio_image *w;
 	struct txio_dirty *d;
-	size_t i;
-	int k;
+	int k, held = held_whole(p, io, blk, &w, &d);
 
-	for (i = 0; i < p->nr_pend; i++) {
-		if (p->pend[i].off >= off + bs || off >= p->pend[i].off + p->pend[i].len)
-			continue;
-		if (w || p->pend[i].off != off || p->pend[i].len != bs)
-			return NULL;
-		w = &p->pend[i];
-	}
-	if (w)
-		return &w->mark;
-	if (p->nr_dirty && p->gbs == bs && (d = dirty_find(p, blk)) != NULL)
-		return &d->mark;
+	if (held)
+		return held < 0 ? NULL : w ? &w->mark : &d->mark;
 	k = visible_slot(p, io, blk);
 	return k >= 0 ? &p->cache_mark[k] : NULL;
 }
@@ -1436,45 +1469,27 @@ int txio_marked(io_channel io, uint64_t blk, uint32_t tag)
 errcode_t txio_peek(io_channel io, uint64_t blk, const void **data)
 {
 	struct txio_private *p = priv_of(io);
-	uint64_t bs, off;
 	const void *found = NULL;
-	struct txio_image *w = NULL;
+	struct txio_image *w;
 	struct txio_dirty *d;
-	size_t i;
-	int k;
+	uint64_t bs;
+	int k, held;
 
 	*data = NULL;
 	if (!p)
 		return EXT2_ET_BAD_MAGIC;
 	bs = (uint64_t)io->block_size;
-	off = blk * bs;
-	for (i = 0; i < p->nr_pend; i++) {
-		if (p->pend[i].off >= off + bs || off >= p->pend[i].off + p->pend[i].len)
-			continue;
-		if (w || p->pend[i].off != off || p->pend[i].len != bs)
-			return 0; /* pieced together: a read copies it */
-		w = &p->pend[i];
-	}
-	if (w) {
-		found = w->buf;
-	} else if (p->nr_dirty && p->gbs == bs && (d = dirty_find(p, blk))) {
-		found = d->data;
-	} else if (p->nr_pin < TXIO_PINS && p->cache_slots &&
-		   bs == p->cache_bs && (!p->nr_dirty || p->gbs == bs) &&
-		   (uint64_t)p->real->block_size <= bs) {
-		k = cache_find(p, blk);
-		if (k < 0) {
-			k = cache_claim(p, blk);
-			if (k < 0)
-				return 0;
-			if (io_channel_read_blk64(p->real,
-						  blk * (bs / (uint64_t)p->real->block_size),
-						  -(int)bs, slot_data(p, (unsigned int)k))) {
-				/* The read that follows reports it. */
-				p->cache_blk[k] = 0;
-				return 0;
-			}
-		}
+	held = held_whole(p, io, blk, &w, &d);
+	if (held < 0)
+		return 0; /* pieced together: a read copies it */
+	if (held) {
+		found = w ? w->buf : d->data;
+	} else if (p->nr_pin < TXIO_PINS && bs == p->cache_bs &&
+		   (!p->nr_dirty || p->gbs == bs)) {
+		/* A read that fails here fails again, reported, in the read. */
+		k = load_slot(p, blk);
+		if (k < 0)
+			return 0;
 		p->pin[p->nr_pin++] = (unsigned int)k;
 		found = slot_data(p, (unsigned int)k);
 	}
