@@ -310,12 +310,6 @@ static int should_stop(void *arg)
 	return stop_requested != 0;
 }
 
-/* The whole script, from a file or standard input, NUL-terminated. */
-/*
- * A regular file's script, mapped rather than read: a long script is then
- * neither copied nor grown by doublings, and its pages are the page
- * cache's.  *mapped is 0 when it was not (then read_all()).
- */
 /* The size of the image file, 0 if unknown (a device, say). */
 static uint64_t image_bytes(const char *image)
 {
@@ -326,6 +320,11 @@ static uint64_t image_bytes(const char *image)
 		       (uint64_t)st.st_size;
 }
 
+/*
+ * A regular file's script, mapped rather than read: a long script is then
+ * neither copied nor grown by doublings, and its pages are the page
+ * cache's.  *mapped is 0 when it was not (then read_all()).
+ */
 static void map_script(FILE *in, char **text, size_t *len, int *mapped)
 {
 	struct stat st;
@@ -343,6 +342,7 @@ static void map_script(FILE *in, char **text, size_t *len, int *mapped)
 	*mapped = 1;
 }
 
+/* The whole script, from a file or standard input, NUL-terminated. */
 static int read_all(FILE *in, char **text, size_t *len)
 {
 	size_t cap = 4096, n = 0, got;

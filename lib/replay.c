@@ -190,6 +190,17 @@ errcode_t esck_replay_close(struct esck_replay *r)
 	return retval;
 }
 
+void *replay_kept_buffer(void **buf, unsigned int *made_for, unsigned int bs,
+			 size_t bytes)
+{
+	if (*made_for != bs) {
+		free(*buf);
+		*buf = malloc(bytes);
+		*made_for = *buf ? bs : 0;
+	}
+	return *buf;
+}
+
 /* ---- files ---- */
 
 static struct replay_file *find_file(struct esck_replay *r, uint32_t ino)

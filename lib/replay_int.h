@@ -126,7 +126,7 @@ struct esck_replay {
 	void *walk_scratch;
 	unsigned int walk_bs;
 	/* replay_leaf_remove()'s path buffers (LEAF_MAX_DEPTH of leaf_bs). */
-	unsigned char *leaf_bufs;
+	void *leaf_bufs;
 	unsigned int leaf_bs;
 
 	/* Blocks reserved for extent splits, handed out by the alloc hook. */
@@ -350,6 +350,13 @@ errcode_t replay_pend_rebuild(struct esck_replay *r, struct replay_file *f);
 errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
 			    struct ext2_inode *inode, char *damage, size_t len,
 			    struct es_tree *load);
+
+/*
+ * A buffer of bytes kept in *buf from op to op, made again only when the
+ * block size it was made for (*made_for) changes; NULL without memory.
+ */
+void *replay_kept_buffer(void **buf, unsigned int *made_for, unsigned int bs,
+			 size_t bytes);
 
 /*
  * The raw reader's view of r's filesystem: txio's block cache, and its

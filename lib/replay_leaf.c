@@ -302,15 +302,10 @@ errcode_t replay_leaf_remove(struct esck_replay *r, uint32_t ino,
 	if (EXT2FS_CLUSTER_RATIO(fs) != 1 || start > end ||
 	    r->opts.general_removal)
 		return 0;
-	/* Kept for the next op: the path of each op needs them. */
-	if (r->leaf_bs != fs->blocksize) {
-		free(r->leaf_bufs);
-		r->leaf_bufs = malloc((size_t)LEAF_MAX_DEPTH * fs->blocksize);
-		r->leaf_bs = r->leaf_bufs ? fs->blocksize : 0;
-		if (!r->leaf_bufs)
-			return EXT2_ET_NO_MEMORY;
-	}
-	bufs = r->leaf_bufs;
+	bufs = replay_kept_buffer(&r->leaf_bufs, &r->leaf_bs, fs->blocksize,
+				  (size_t)LEAF_MAX_DEPTH * fs->blocksize);
+	if (!bufs)
+		return EXT2_ET_NO_MEMORY;
 	retval = read_path(r, inode, end, path, bufs, &depth, &ok);
 	if (retval || !ok)
 		goto out;

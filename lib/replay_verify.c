@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "replay_int.h"
@@ -21,11 +20,7 @@ static errcode_t read_block(void *arg, uint64_t blk, void *buf)
 	return io_channel_read_blk64(r->fs->io, blk, 1, buf);
 }
 
-/*
- * A tree node's checksum is computed once while the node is unchanged in
- * txio's block cache: after each op the path to its range is read again,
- * and the index nodes above a leaf rarely change.
- */
+/* The nodes a walk reads, in txio's own memory instead of copied. */
 static int peek_block(void *arg, uint64_t blk, const void **data)
 {
 	struct esck_replay *r = arg;
@@ -40,6 +35,11 @@ static void peek_release(void *arg, const void *data)
 	txio_unpin(r->fs->io, data);
 }
 
+/*
+ * A tree node's checksum is computed once while the node is unchanged in
+ * txio's block cache: after each op the path to its range is read again,
+ * and the index nodes above a leaf rarely change.
+ */
 static int csum_known(void *arg, uint64_t blk, uint32_t seed)
 {
 	struct esck_replay *r = arg;
@@ -319,13 +319,10 @@ void replay_geometry(struct esck_replay *r, struct esck_raw_geometry *geo)
 		geo->peek_release = peek_release;
 	}
 	geo->arg = r;
-	if (r->walk_bs != geo->block_size) {
-		free(r->walk_scratch);
-		r->walk_scratch = malloc(ESCK_RAW_SCRATCH(geo->block_size));
-		r->walk_bs = r->walk_scratch ? geo->block_size : 0;
-	}
 	/* Without it, each walk allocates its own. */
-	geo->scratch = r->walk_scratch;
+	geo->scratch = replay_kept_buffer(&r->walk_scratch, &r->walk_bs,
+					  geo->block_size,
+					  ESCK_RAW_SCRATCH(geo->block_size));
 }
 
 errcode_t replay_check_tree(struct esck_replay *r, uint32_t ino,
