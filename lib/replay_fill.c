@@ -20,9 +20,8 @@
 
 struct fill_ctx {
 	struct es_tree *tree;
-	uint64_t lo, hi;	/* the range, inclusive */
+	uint64_t hi;		/* the range's last block */
 	uint64_t next;		/* the first block of it not cached yet */
-	uint64_t seen;		/* the lblk of the last extent visited */
 	int stop;		/* damage: cache nothing more */
 };
 
@@ -40,12 +39,6 @@ static int fill_extent(void *arg, const struct esck_raw_extent *e)
 
 	if (c->stop || !e->len)
 		return 0;
-	/* Out of order is damage: the verification says so, not the cache. */
-	if (e->lblk < c->seen) {
-		c->stop = 1;
-		return 0;
-	}
-	c->seen = e->lblk;
 	if (last < c->next || e->lblk > c->hi)
 		return 0;
 	s = e->lblk > c->next ? e->lblk : c->next;
@@ -58,13 +51,10 @@ static int fill_extent(void *arg, const struct esck_raw_extent *e)
 	return 0;
 }
 
-static int fill_node(void *arg, uint64_t blk)
-{
-	(void)arg;
-	(void)blk;
-	return 0;
-}
-
+/*
+ * Damage, out-of-order or overlapping extents included, is reported before
+ * the extent is visited: nothing more is cached, the verification says it.
+ */
 static void fill_problem(void *arg, const struct esck_problem *p)
 {
 	struct fill_ctx *c = arg;
@@ -73,30 +63,12 @@ static void fill_problem(void *arg, const struct esck_problem *p)
 	c->stop = 1;
 }
 
-/* Whether entries cover every block of [lo, hi] without a gap. */
-static int covered(const struct es_tree *t, uint32_t lo, uint32_t hi)
-{
-	struct es_extent es;
-	struct es_iter it;
-	uint64_t next = lo;
-
-	es_iter_start(t, lo, &it);
-	while (es_iter_next(&it, &es)) {
-		if (es.lblk > next)
-			return 0;
-		next = (uint64_t)es_end(&es) + 1;
-		if (next > hi)
-			return 1;
-	}
-	return 0;
-}
-
 errcode_t replay_fill(struct esck_replay *r, struct replay_file *f,
 		      struct ext2_inode *inode, uint32_t lo, uint32_t hi)
 {
 	struct esck_raw_geometry geo;
 	struct esck_raw_tree raw;
-	struct esck_raw_visitor vis = { fill_extent, fill_node, NULL };
+	struct esck_raw_visitor vis = { fill_extent, NULL, NULL };
 	struct fill_ctx c;
 	errcode_t retval;
 
@@ -104,7 +76,8 @@ errcode_t replay_fill(struct esck_replay *r, struct replay_file *f,
 		return 0;
 	if (hi > LBLK_LAST)
 		hi = LBLK_LAST;
-	if (lo > hi || covered(&f->tree, lo, hi))
+	if (lo > hi || es_count_blocks(&f->tree, ES_ANY_TYPE, lo,
+				       hi - lo + 1) == (uint64_t)hi - lo + 1)
 		return 0;
 	if (!LINUX_S_ISREG(inode->i_mode) ||
 	    (inode->i_flags & EXT4_INLINE_DATA_FL))
@@ -113,11 +86,10 @@ errcode_t replay_fill(struct esck_replay *r, struct replay_file *f,
 		return replay_ind_cache(r, f, inode, lo, hi, 0);
 	memset(&c, 0, sizeof(c));
 	c.tree = &f->tree;
-	c.lo = c.next = lo;
+	c.next = lo;
 	c.hi = hi;
 	vis.arg = &c;
 	replay_geometry(r, &geo);
-	memset(&raw, 0, sizeof(raw));
 	retval = esck_raw_walk_range(&geo, f->ino, inode->i_generation,
 				     inode->i_block, lo, hi, &vis, &raw,
 				     fill_problem, &c);
