@@ -1409,8 +1409,9 @@ static int visible_slot(struct txio_private *p, io_channel io, uint64_t blk)
  * group's copy (the other NULL); 0 if neither holds any of it; -1 if a
  * read pieces it together (it is partly written).
  */
-static int held_whole(struct txio_private *p, io_channel io, uint64_t blk,
-		      struct txio_image **w, struct txio_dirty **d)
+static inline int held_whole(struct txio_private *p, io_channel io,
+			     uint64_t blk, struct txio_image **w,
+			     struct txio_dirty **d)
 {
 	uint64_t bs = (uint64_t)io->block_size, off = blk * bs;
 	size_t i;
